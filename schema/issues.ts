@@ -1,0 +1,16 @@
+import type { z } from 'zod';
+
+/** One problem with the input: where (a dotted JSON path) and what. */
+export interface Issue {
+  path: string;
+  message: string;
+}
+
+export const MAX_ISSUES = 500;
+
+export function fromZod(error: z.ZodError): Issue[] {
+  return error.issues.slice(0, MAX_ISSUES).map((i) => ({
+    path: i.path.map(String).join('.') || '(body)',
+    message: i.code === 'invalid_key' ? `key ${JSON.stringify(String(i.path.at(-1)).slice(0, 64))} is invalid: ${i.issues[0]?.message ?? i.message}` : i.message,
+  }));
+}

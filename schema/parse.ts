@@ -1,0 +1,41 @@
+// The whole way from a PUT body to the model. Never throws for bad input.
+import type { Issue } from './issues.ts';
+import { fromZod } from './issues.ts';
+import type { Model } from './model.ts';
+import type { InterfaceMap } from './normalise.ts';
+import { normalise } from './normalise.ts';
+import type { Config } from './payload.ts';
+import { configSchema } from './payload.ts';
+
+export type ParseResult =
+  | { ok: true; body: Record<string, unknown>; config: Config; model: Model }
+  | { ok: false; issues: Issue[] };
+
+/** The design doc wraps the body as {"configuration": {...}}; the orchestrator sends it flat. */
+export function unwrap(body: unknown): unknown {
+  if (body && typeof body === 'object' && !Array.isArray(body)) {
+    const keys = Object.keys(body);
+    const inner = (body as Record<string, unknown>).configuration;
+    if (keys.length === 1 && inner && typeof inner === 'object' && !Array.isArray(inner)) return inner;
+  }
+  return body;
+}
+
+export function parseConfiguration(raw: unknown, ifmap: InterfaceMap): ParseResult {
+  const body = unwrap(raw);
+  if (!body || typeof body !== 'object' || Array.isArray(body)) {
+    return { ok: false, issues: [{ path: '(body)', message: 'must be a JSON object' }] };
+  }
+  const parsed = configSchema.safeParse(body);
+  if (!parsed.success) return { ok: false, issues: fromZod(parsed.error) };
+  const { model, issues } = normalise(parsed.data, ifmap);
+  if (issues.length > 0) return { ok: false, issues };
+  return { ok: true, body: body as Record<string, unknown>, config: parsed.data, model };
+}
+
+/** geN -> ethN, the mapping used when no host facts are at hand. */
+export function defaultInterfaceMap(count = 10000): InterfaceMap {
+  return new Proxy({} as InterfaceMap, {
+    get: (_t, key) => (typeof key === 'string' && /^ge\d+$/.test(key) && Number(key.slice(2)) < count ? `eth${key.slice(2)}` : undefined),
+  });
+}
