@@ -108,6 +108,12 @@ function natRules(m: Model): Entry[] {
     note(`metadata for ${t.type} network ${t.id} on ${t.ifname}`);
     rule('PREROUTING', `-i ${t.ifname} -d ${METADATA_ADDRESS}/32 -p tcp -m tcp --dport 80 -j DNAT --to-destination ${v4}:${metadataPort(t)}`);
   }
+  const v6Fips = ext ? m.floatingIps.filter((f) => f.family === 6) : [];
+  for (const f of v6Fips) {
+    out.push({ table: 'nat', family: 6, note: `floating IP ${f.floating} <-> ${f.fixed}` });
+    out.push({ table: 'nat', chain: 'PREROUTING', family: 6, spec: `-i ${ext?.ifname} -d ${f.floating}/128 -j DNAT --to-destination ${f.fixed}` });
+    out.push({ table: 'nat', chain: 'POSTROUTING', family: 6, spec: `-s ${f.fixed}/128 -o ${ext?.ifname} -j SNAT --to-source ${f.floating}` });
+  }
   if (!ext || (fips.length === 0 && !extV4)) return out;
 
   note('source NAT of tenant traffic, except what the raw table marked');

@@ -1,0 +1,31 @@
+// Entry point of the `appliance` command.
+import { parseArgs } from 'node:util';
+import { renderCommand } from './render-command.ts';
+
+const USAGE = `usage:
+  appliance render --config FILE --out DIR [--ifmap ge0=eth0,...]
+  appliance serve [--listen HOST:PORT]... [--root DIR] [--status-target IP]...
+  appliance configure-management --mac MAC --address IP/PREFIX [--mtu N]
+  appliance lab up [--payload FILE] [--prefix NAME] | lab status | lab down
+`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'render': {
+        const { values } = parseArgs({
+          args: rest,
+          options: { config: { type: 'string' }, out: { type: 'string' }, ifmap: { type: 'string' } },
+        });
+        return await renderCommand(values);
+      }
+      default:
+        process.stderr.write(USAGE);
+        return command === undefined || command === '--help' ? 0 : 2;
+    }
+  } catch (err) {
+    process.stderr.write(`appliance ${command}: ${(err as Error).message}\n`);
+    return 2;
+  }
+}
