@@ -1,6 +1,8 @@
 // Entry point of the `appliance` command.
 import { parseArgs } from 'node:util';
+import { configureManagement } from './configure-management.ts';
 import { renderCommand } from './render-command.ts';
+import { serve } from './serve.ts';
 
 const USAGE = `usage:
   appliance render --config FILE --out DIR [--ifmap ge0=eth0,...]
@@ -19,6 +21,31 @@ export async function main(argv: string[]): Promise<number> {
           options: { config: { type: 'string' }, out: { type: 'string' }, ifmap: { type: 'string' } },
         });
         return await renderCommand(values);
+      }
+      case 'serve': {
+        const { values } = parseArgs({
+          args: rest,
+          options: {
+            listen: { type: 'string', multiple: true, default: [] },
+            root: { type: 'string', default: '/var/lib/appliance' },
+            'status-target': { type: 'string', multiple: true, default: [] },
+          },
+        });
+        const { stop } = await serve({ listen: values.listen, root: values.root, statusTargets: values['status-target'] });
+        await new Promise<void>((resolve) => {
+          const done = () => resolve();
+          process.once('SIGTERM', done);
+          process.once('SIGINT', done);
+        });
+        await stop();
+        return 0;
+      }
+      case 'configure-management': {
+        const { values } = parseArgs({
+          args: rest,
+          options: { mac: { type: 'string' }, address: { type: 'string' }, mtu: { type: 'string' } },
+        });
+        return await configureManagement(values);
       }
       default:
         process.stderr.write(USAGE);

@@ -18,7 +18,6 @@ import type {
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { isIP, isIPv6 } from 'node:net';
-import { pipeline } from 'node:stream';
 import type { MetadataListener, MetadataTable } from '../../schema/model.ts';
 import type { LogFields, Logger } from '../log.ts';
 
@@ -80,6 +79,12 @@ export class ListenerBindError extends Error {
     this.name = 'ListenerBindError';
     this.failures = failures;
   }
+}
+
+/** A new upstream connection was not established within connectTimeoutMs. */
+export class ConnectTimeout extends Error {
+  override name = 'ConnectTimeout';
+  readonly code = 'ECONNECTTIMEOUT';
 }
 
 // ---------------------------------------------------------------------------
@@ -195,7 +200,8 @@ export function forwardHeaders(incoming: IncomingHttpHeaders, identity: Identity
   out['x-forwarded-for'] = identity.source;
   out['x-instance-id'] = identity.instanceId;
   out['x-tenant-id'] = identity.tenantId;
-  // The orchestrator reads the old Quantum name; the Neutron one is for newer consumers.
+  // The contract names the old Quantum header (the orchestrator ignores both today); the
+  // Neutron name is sent too for consumers that know only the new one.
   out['x-quantum-network-id'] = identity.networkId;
   out['x-neutron-network-id'] = identity.networkId;
   return out;
@@ -344,7 +350,6 @@ interface Listener {
 
 /** One request's state, shared by the steps that handle it. */
 interface Exchange {
-  readonly listener: Listener;
   readonly route: Route;
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
@@ -369,11 +374,6 @@ class DeadlineExceeded extends Error {
 
 class ClientGone extends Error {
   override name = 'ClientGone';
-}
-
-export class ConnectTimeout extends Error {
-  override name = 'ConnectTimeout';
-  readonly code = 'ECONNECTTIMEOUT';
 }
 
 /** Logged as the status of a request whose client left before any response (never sent). */
@@ -512,13 +512,18 @@ export class MetadataProxy {
       this.#log.error('metadata.listener_error', { network_id: listener.networkId, error: describe(error) });
     });
     const bound = server.address() as AddressInfo;
-    this.#log.info('metadata.listener_open', { network_id: listener.networkId, address: bound.address, port: bound.port });
+    this.#log.info('metadata.listener_open', {
+      network_id: listener.networkId,
+      address: bound.address,
+      port: bound.port,
+    });
     return listener;
   }
 
   /**
    * Stops accepting at once, which frees the port for a rebind. Idle connections close
-   * now (Node's close() does that); busy ones finish their request, then close (#handle).
+   * now (Node's close() does that); busy ones finish their request, then close
+   * (closeAfterIfRetired).
    */
   #retire(listener: Listener): void {
     listener.retired = true;
@@ -542,7 +547,6 @@ export class MetadataProxy {
     const route = listener.route; // one consistent configuration for the whole request
     const source = clientAddress(req.socket.remoteAddress);
     const ex: Exchange = {
-      listener,
       route,
       req,
       res,
@@ -551,6 +555,20 @@ export class MetadataProxy {
       started: this.#now(),
       signal: controller.signal,
     };
+    this.#supervise(ex, controller);
+    closeAfterIfRetired(listener, res);
+    this.#serve(ex).catch((error: unknown) => {
+      ex.error ??= `internal error: ${describe(error)}`;
+      fail(ex, 500, 'Internal error.\n');
+    });
+  }
+
+  /**
+   * Bounds the exchange by the total timeout, cancels the upstream side when the client
+   * leaves, and writes the log line once the response is over, whatever ended it.
+   */
+  #supervise(ex: Exchange, controller: AbortController): void {
+    const { res } = ex;
     const deadline = setTimeout(() => {
       ex.error ??= `no complete exchange within ${this.#settings.totalTimeoutMs} ms`;
       controller.abort(new DeadlineExceeded());
@@ -558,19 +576,13 @@ export class MetadataProxy {
       // too, so that no exchange outlives the deadline.
       if (res.headersSent && !res.writableFinished) res.destroy();
     }, this.#settings.totalTimeoutMs);
-    if (listener.retired) res.setHeader('connection', 'close');
-    res.once('finish', () => {
-      // A connection of a retired listener must not wait idle for another request.
-      if (listener.retired) listener.server.closeIdleConnections();
-    });
     res.once('close', () => {
       clearTimeout(deadline);
-      if (!res.writableFinished) controller.abort(new ClientGone());
+      if (!res.writableFinished) {
+        ex.error ??= 'client closed the connection';
+        controller.abort(new ClientGone());
+      }
       this.#logExchange(ex);
-    });
-    this.#serve(ex).catch((error: unknown) => {
-      ex.error ??= `internal error: ${describe(error)}`;
-      fail(ex, 500, 'Internal error.\n');
     });
   }
 
@@ -617,9 +629,14 @@ export class MetadataProxy {
     upstream.once('response', (upRes: IncomingMessage) => {
       responded = true;
       res.writeHead(upRes.statusCode ?? 502, responseHeaders(upRes.headers));
-      pipeline(upRes, res, (error) => {
-        if (error) ex.error ??= `response interrupted: ${describe(error)}`;
+      // pipe() rather than stream.pipeline(), which costs an AbortController and a
+      // DOMException per response. The other direction is covered: a client leaving
+      // aborts ex.signal, which destroys the upstream request and this response.
+      upRes.once('error', (error) => {
+        ex.error ??= `response interrupted: ${describe(error)}`;
+        res.destroy();
       });
+      upRes.pipe(res);
     });
     upstream.on('error', (error: Error) => {
       if (!responded && mayRetry && upstream.reusedSocket && isStaleConnection(error) && !ex.signal.aborted) {
@@ -656,6 +673,17 @@ export class MetadataProxy {
 
 // ---------------------------------------------------------------------------
 // Helpers for the proxy
+
+/**
+ * A retired listener's connections close after their current request rather than wait
+ * idle for another one (Node's server.close() only closes connections idle at that time).
+ */
+function closeAfterIfRetired(listener: Listener, res: ServerResponse): void {
+  if (listener.retired) res.setHeader('connection', 'close');
+  res.once('finish', () => {
+    if (listener.retired) listener.server.closeIdleConnections();
+  });
+}
 
 function positive(name: string, value: number): number {
   if (!(Number.isFinite(value) && value > 0)) throw new RangeError(`${name} must be a positive number`);
@@ -717,11 +745,7 @@ function closeNow(server: http.Server): Promise<void> {
   });
 }
 
-type BodyResult =
-  | { kind: 'ok'; body: Buffer | null }
-  | { kind: 'too-large' }
-  | { kind: 'timeout' }
-  | { kind: 'gone' };
+type BodyResult = { kind: 'ok'; body: Buffer | null } | { kind: 'too-large' } | { kind: 'timeout' } | { kind: 'gone' };
 
 /**
  * Buffers the request body, up to limit bytes. Buffering (metadata bodies are small)

@@ -1,0 +1,30 @@
+// PUT /v1/system/config: from a body and host facts to a validated model, its
+// rendered files and the plan that applies them.
+import { renderAll, type RenderedFile } from '../../renderers/index.ts';
+import type { Model } from '../../schema/model.ts';
+import { parseConfiguration } from '../../schema/parse.ts';
+import { HttpError } from '../errors.ts';
+import { interfaceMap, type Facts } from '../facts.ts';
+import { planConfiguration, type Plan, type PlanOptions } from '../plan.ts';
+
+export interface Prepared {
+  body: Record<string, unknown>;
+  model: Model;
+  files: RenderedFile[];
+  plan: Plan;
+}
+
+/** Throws HttpError 422 with every issue when the body is not a valid configuration for this host. */
+export function prepareConfig(raw: unknown, facts: Facts, root: string, options: PlanOptions = {}): Prepared {
+  const parsed = parseConfiguration(raw, interfaceMap(facts));
+  if (!parsed.ok) throw new HttpError(422, 'the configuration is invalid', parsed.issues);
+  const files = renderAll(parsed.model, root);
+  return { body: parsed.body, model: parsed.model, files, plan: planConfiguration(parsed.model, files, facts, options) };
+}
+
+/** GET /v1/system/config: the configuration as applied (secrets withheld). */
+export function configResponse(body: Record<string, unknown> | null) {
+  if (!body) return { configuration: {} };
+  const { vpn, ...rest } = body;
+  return { configuration: vpn && typeof vpn === 'object' && Object.keys(vpn).length ? { ...rest, vpn: '(withheld)' } : body };
+}

@@ -1,0 +1,1 @@
+export const WELCOME = 'Router appliance API service is active\n';

@@ -1,0 +1,228 @@
+// The agent: host facts, one apply at a time, rollback to the last good
+// configuration on failure, and the applied configuration persisted only after
+// success.
+import { chmod, mkdir, readFile } from 'node:fs/promises';
+import { HttpError } from '../handlers/errors.ts';
+import type { Facts } from '../handlers/facts.ts';
+import { summarise, type Plan } from '../handlers/plan.ts';
+import { type Prepared, prepareConfig } from '../handlers/v1/config.ts';
+import { FILES } from '../renderers/index.ts';
+import type { Model } from '../schema/model.ts';
+import { checkAll } from './checkers.ts';
+import { Coalescer } from './coalescer.ts';
+import { ApplyError, type ExecStats, execute, writeFileAtomic } from './executor.ts';
+import { gatherFacts, linkFacts } from './facts.ts';
+import { Host } from './host.ts';
+import type { Logger } from './log.ts';
+import type { MetadataProxyOptions } from './metadata/proxy.ts';
+import { type RootPaths, rootPaths } from './paths.ts';
+import { Services } from './services.ts';
+
+export interface AgentOptions {
+  root: string;
+  log: Logger;
+  statusTargets?: string[];
+  metadata?: Partial<MetadataProxyOptions>;
+}
+
+interface Applied {
+  body: Record<string, unknown>;
+  model: Model;
+}
+
+export interface ApplyOutcome {
+  status: number;
+  body: unknown;
+  plan?: Plan;
+  stats?: ExecStats;
+}
+
+interface ApplyJob {
+  raw: unknown;
+  force: boolean;
+}
+
+/** A plan as a dry run shows it: file contents replaced by their size. */
+function printable(plan: Plan) {
+  return plan.steps.map((s) => (s.kind === 'write-file' ? { kind: s.kind, path: s.path, bytes: Buffer.byteLength(s.content), mode: s.mode } : s));
+}
+
+export class Agent {
+  readonly paths: RootPaths;
+  readonly host = new Host();
+  readonly services: Services;
+  readonly statusTargets: string[];
+  private applied: Applied | null = null;
+  private readonly queue: Coalescer<ApplyJob, ApplyOutcome>;
+  private converged = false;
+
+  constructor(private readonly opts: AgentOptions) {
+    this.paths = rootPaths(opts.root);
+    this.services = new Services(this.paths, this.host, opts.log, opts.metadata);
+    this.statusTargets = opts.statusTargets ?? [];
+    this.queue = new Coalescer((job) => this.applyNow(job));
+  }
+
+  get log(): Logger {
+    return this.opts.log;
+  }
+
+  get model(): Model | null {
+    return this.applied?.model ?? null;
+  }
+
+  get appliedBody(): Record<string, unknown> | null {
+    return this.applied?.body ?? null;
+  }
+
+  get isConverged(): boolean {
+    return this.converged;
+  }
+
+  /** Root layout, daemons left by an earlier run, then convergence to the persisted configuration. */
+  async start(): Promise<void> {
+    for (const dir of [this.paths.root, this.paths.runDir, this.paths.logDir, this.paths.varDir, this.paths.tmpDir]) {
+      await mkdir(dir, { recursive: true, mode: 0o755 });
+    }
+    // dnsmasq drops privileges and re-reads its hosts file as nobody
+    await chmod(this.paths.root, 0o755);
+    await this.services.adopt();
+    const saved = await this.loadState();
+    if (saved) {
+      this.log.info('agent.converge', { reason: 'persisted configuration found' });
+      const outcome = await this.queue.submit({ raw: saved, force: true });
+      if (outcome.status !== 200) this.log.error('agent.converge_failed', { status: outcome.status, body: outcome.body });
+    }
+    this.converged = true;
+  }
+
+  private async loadState(): Promise<Record<string, unknown> | null> {
+    try {
+      const state = JSON.parse(await readFile(this.paths.state, 'utf8')) as { configuration?: Record<string, unknown> };
+      return state.configuration ?? null;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.log.error('agent.state_unreadable', { error: String(err) });
+      return null;
+    }
+  }
+
+  async facts(): Promise<Facts> {
+    return gatherFacts(this.host, this.paths.root, this.services.facts());
+  }
+
+  async links() {
+    return linkFacts(this.host);
+  }
+
+  descriptions(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const n of this.model?.networks ?? []) if (n.description) out[n.generic] = n.description;
+    return out;
+  }
+
+  /** PUT: a dry run plans without the lock; a real one waits its turn, and coalesces with newer ones. */
+  async put(raw: unknown, dryRun: boolean): Promise<ApplyOutcome> {
+    if (dryRun) {
+      const prepared = prepareConfig(raw, await this.facts(), this.paths.root);
+      return { status: 200, body: { dry_run: true, plan: printable(prepared.plan), summary: summarise(prepared.plan) } };
+    }
+    return this.queue.submit({ raw, force: false });
+  }
+
+  private async applyNow(job: ApplyJob): Promise<ApplyOutcome> {
+    const started = performance.now();
+    const spawnsBefore = this.host.spawns;
+    let prepared: Prepared | null = null;
+    let outcome: ApplyOutcome;
+    try {
+      prepared = prepareConfig(job.raw, await this.facts(), this.paths.root, { force: job.force });
+      outcome = await this.execute(prepared);
+    } catch (err) {
+      outcome = err instanceof HttpError ? { status: err.status, body: err.toJSON() } : this.internalError(err);
+    }
+    this.log.info('apply', {
+      status: outcome.status,
+      duration_ms: Math.round((performance.now() - started) * 10) / 10,
+      forced: job.force,
+      plan: prepared ? summarise(prepared.plan) : null,
+      spawns: this.host.spawns - spawnsBefore,
+      ...(outcome.stats ?? {}),
+    });
+    return { ...outcome, plan: prepared?.plan };
+  }
+
+  private internalError(err: unknown): ApplyOutcome {
+    this.log.error('apply.internal_error', { error: String(err), stack: (err as Error)?.stack });
+    return { status: 500, body: { error: 'internal error while applying the configuration', issues: [] } };
+  }
+
+  private async execute(prepared: Prepared): Promise<ApplyOutcome> {
+    const writes = prepared.plan.steps.filter((s) => s.kind === 'write-file');
+    if (writes.length > 0) {
+      const content = (p: string) => prepared.files.find((f) => f.path === p)?.content ?? '';
+      const failures = await checkAll(
+        {
+          rulesV4: content(FILES.rulesV4),
+          rulesV6: content(FILES.rulesV6),
+          dnsmasqConf: content(FILES.dnsmasqConf),
+          dnsmasqHosts: content(FILES.dnsmasqHosts),
+          dnsmasqOpts: content(FILES.dnsmasqOpts),
+          bird6: content(FILES.bird6),
+        },
+        { tmpDir: this.paths.tmpDir },
+      );
+      if (failures.length > 0) {
+        this.log.error('apply.check_failed', { failures });
+        return {
+          status: 500,
+          body: { error: 'the rendered files failed the daemons\u2019 checks; nothing was applied', issues: [], checks: failures },
+        };
+      }
+    }
+    let stats: ExecStats;
+    try {
+      stats = await execute(prepared.plan, this.execContext());
+    } catch (err) {
+      if (!(err instanceof ApplyError)) throw err;
+      this.log.error('apply.step_failed', { ...err.failure });
+      const rolledBack = await this.rollback();
+      return {
+        status: 500,
+        body: {
+          error: `applying the configuration failed at step ${err.failure.index} (${err.failure.step})`,
+          issues: [],
+          step: err.failure,
+          rolled_back: rolledBack,
+        },
+      };
+    }
+    await writeFileAtomic(this.paths.state, `${JSON.stringify({ configuration: prepared.body, applied_at: new Date().toISOString() })}\n`, 0o600);
+    this.applied = { body: prepared.body, model: prepared.model };
+    return { status: 200, body: { configuration: prepared.body }, stats };
+  }
+
+  private execContext() {
+    return { host: this.host, paths: this.paths, services: this.services, log: this.log };
+  }
+
+  /** Back to the last good configuration, from whatever state the failed step left. */
+  private async rollback(): Promise<boolean> {
+    if (!this.applied) {
+      this.log.warn('apply.no_rollback', { reason: 'no configuration was applied before' });
+      return false;
+    }
+    try {
+      const prepared = prepareConfig(this.applied.body, await this.facts(), this.paths.root, { force: true });
+      await execute(prepared.plan, this.execContext());
+      this.log.info('apply.rolled_back', { steps: prepared.plan.steps.length });
+      return true;
+    } catch (err) {
+      this.log.error('apply.rollback_failed', { error: err instanceof ApplyError ? err.failure : String(err) });
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.services.close();
+  }
+}

@@ -1,0 +1,127 @@
+// Gathers host facts fresh for every request that needs them.
+import { readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { AddressFact, Facts, LinkFact, RouteFact, ServiceFact } from '../handlers/facts.ts';
+import { sha256 } from '../handlers/plan.ts';
+import { FILES } from '../renderers/index.ts';
+import type { Host } from './host.ts';
+
+interface IpAddrInfo {
+  family: string;
+  local: string;
+  prefixlen: number;
+  scope: string;
+}
+interface IpLink {
+  ifindex: number;
+  ifname: string;
+  flags?: string[];
+  mtu: number;
+  operstate?: string;
+  link_type?: string;
+  address?: string;
+  linkinfo?: { info_kind?: string };
+  addr_info?: IpAddrInfo[];
+}
+interface IpRoute {
+  dst: string;
+  gateway?: string;
+  dev?: string;
+  protocol?: string;
+  type?: string;
+}
+
+const IFNAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/;
+
+async function ipJson<T>(host: Host, args: string[]): Promise<T[]> {
+  const r = await host.run(['ip', '-j', ...args], { timeoutMs: 5000 });
+  if (r.exitCode !== 0) throw new Error(`ip ${args.join(' ')} failed: ${r.stderr.trim()}`);
+  const text = r.stdout.trim();
+  return text ? (JSON.parse(text) as T[]) : [];
+}
+
+export function parseLinks(raw: IpLink[]): LinkFact[] {
+  return raw
+    .filter((l) => IFNAME.test(l.ifname))
+    .map((l) => ({
+      ifindex: l.ifindex,
+      ifname: l.ifname,
+      mac: (l.address ?? '').toLowerCase(),
+      mtu: l.mtu,
+      up: (l.flags ?? []).includes('UP'),
+      operstate: (l.operstate ?? 'UNKNOWN').toLowerCase(),
+      linkType: l.link_type ?? 'unknown',
+      kind: l.linkinfo?.info_kind ?? null,
+      addresses: (l.addr_info ?? [])
+        .filter((a) => a.family === 'inet' || a.family === 'inet6')
+        .map(
+          (a): AddressFact => ({
+            address: a.local,
+            prefixLength: a.prefixlen,
+            family: a.family === 'inet' ? 4 : 6,
+            scope: a.scope,
+          }),
+        ),
+    }));
+}
+
+export function parseRoutes(raw: IpRoute[], family: 4 | 6): RouteFact[] {
+  return raw
+    .filter((r) => !r.type || r.type === 'unicast')
+    .map((r) => ({ family, dst: r.dst, gateway: r.gateway ?? null, dev: r.dev ?? null, protocol: r.protocol ?? null }));
+}
+
+export async function linkFacts(host: Host): Promise<LinkFact[]> {
+  return parseLinks(await ipJson<IpLink>(host, ['-d', 'address', 'show']));
+}
+
+async function digest(root: string, rel: string): Promise<string | null> {
+  try {
+    return sha256(await readFile(path.join(root, rel), 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
+async function sysctl(key: string): Promise<string | null> {
+  try {
+    return (await readFile(`/proc/sys/${key}`, 'utf8')).trim();
+  } catch {
+    return null;
+  }
+}
+
+export async function gatherFacts(host: Host, root: string, services: Record<string, ServiceFact>): Promise<Facts> {
+  const [links, v4, v6] = await Promise.all([
+    linkFacts(host),
+    ipJson<IpRoute>(host, ['-4', 'route', 'show', 'table', 'main']),
+    ipJson<IpRoute>(host, ['-6', 'route', 'show', 'table', 'main']),
+  ]);
+  const files: Record<string, string> = {};
+  await Promise.all(
+    Object.values(FILES).map(async (rel) => {
+      const d = await digest(root, rel);
+      if (d) files[rel] = d;
+    }),
+  );
+  const keys = ['net/ipv4/ip_forward', 'net/ipv6/conf/all/forwarding'];
+  for (const l of links) {
+    keys.push(`net/ipv6/conf/${l.ifname}/accept_dad`, `net/ipv4/conf/${l.ifname}/arp_notify`, `net/ipv4/conf/${l.ifname}/promote_secondaries`);
+  }
+  const sysctls: Record<string, string> = {};
+  await Promise.all(
+    keys.map(async (k) => {
+      const v = await sysctl(k);
+      if (v !== null) sysctls[k] = v;
+    }),
+  );
+  return {
+    links,
+    routes: [...parseRoutes(v4, 4), ...parseRoutes(v6, 6)],
+    files,
+    sysctls,
+    hostname: os.hostname(),
+    services,
+  };
+}
