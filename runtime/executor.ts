@@ -128,11 +128,12 @@ async function runStep(ctx: ExecContext, step: Step, index: number, stats: ExecS
       await host.run(['conntrack', '-D', '-d', step.address]);
       await host.run(['conntrack', '-D', '-q', step.address]);
       return;
-    case 'garp': {
-      const r = await host.run(['arping', '-U', '-c', '1', '-w', '1', '-I', step.ifname, step.address], { timeoutMs: 3000 });
-      if (r.exitCode !== 0) ctx.log.warn('apply.garp_failed', { ifname: step.ifname, address: step.address, stderr: r.stderr.trim() });
+    case 'garp':
+      // an announcement, not a change: it runs alongside the rest and cannot fail the apply
+      void host.run(['arping', '-U', '-c', '1', '-I', step.ifname, step.address], { timeoutMs: 3000 }).then((r) => {
+        if (r.exitCode !== 0) ctx.log.warn('apply.garp_failed', { ifname: step.ifname, address: step.address, stderr: r.stderr.trim() });
+      });
       return;
-    }
     case 'hostname':
       await check(['hostname', step.name]);
       return;
