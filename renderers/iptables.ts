@@ -99,7 +99,7 @@ function natRules(m: Model): Entry[] {
 
   for (const f of fips) {
     note(`floating IP ${f.floating} -> ${f.fixed}, also from tenant networks (hairpin)`);
-    rule('PREROUTING', `-i ${ext?.ifname} -d ${f.floating}/32 -j DNAT --to-destination ${f.fixed}`);
+    rule('PREROUTING', `-i ${f.ifname} -d ${f.floating}/32 -j DNAT --to-destination ${f.fixed}`);
     for (const t of m.internal) rule('PREROUTING', `-i ${t.ifname} -d ${f.floating}/32 -j DNAT --to-destination ${f.fixed}`);
   }
   for (const t of tenants(m)) {
@@ -111,8 +111,8 @@ function natRules(m: Model): Entry[] {
   const v6Fips = ext ? m.floatingIps.filter((f) => f.family === 6) : [];
   for (const f of v6Fips) {
     out.push({ table: 'nat', family: 6, note: `floating IP ${f.floating} <-> ${f.fixed}` });
-    out.push({ table: 'nat', chain: 'PREROUTING', family: 6, spec: `-i ${ext?.ifname} -d ${f.floating}/128 -j DNAT --to-destination ${f.fixed}` });
-    out.push({ table: 'nat', chain: 'POSTROUTING', family: 6, spec: `-s ${f.fixed}/128 -o ${ext?.ifname} -j SNAT --to-source ${f.floating}` });
+    out.push({ table: 'nat', chain: 'PREROUTING', family: 6, spec: `-i ${f.ifname} -d ${f.floating}/128 -j DNAT --to-destination ${f.fixed}` });
+    out.push({ table: 'nat', chain: 'POSTROUTING', family: 6, spec: `-s ${f.fixed}/128 -o ${f.ifname} -j SNAT --to-source ${f.floating}` });
   }
   if (!ext || (fips.length === 0 && !extV4)) return out;
 

@@ -49,7 +49,8 @@ function assertRejected(body: unknown, path: string, label: string): Issue[] {
   assert.not.ok('model' in r, `${label}: a rejected parse carries no model`);
   const issues = (r as Extract<ParseResult, { ok: false }>).issues;
   assert.ok(issues.length > 0, `${label}: no issues`);
-  const hit = issues.find((i) => i.path === path);
+  // record keys in paths are cut to 64 characters
+  const hit = issues.find((i) => i.path === path || (path.length > 200 && i.path.length > 64 && path.startsWith(i.path)));
   assert.ok(hit, `${label}: no issue at ${show(path)}; got ${show(JSON.stringify(issues.slice(0, 5)))}`);
   assert.type(hit?.message, 'string');
   assert.ok((hit?.message.trim().length ?? 0) > 0, `${label}: empty message at ${show(path)}`);

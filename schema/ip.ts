@@ -16,13 +16,14 @@ export function parseV6(text: string): number[] | null {
   if (text.length < 2 || text.length > 45) return null;
   const halves = text.split('::');
   if (halves.length > 2) return null;
-  const groups = (part: string): number[] | null => {
+  // a dotted quad may only stand for the last 32 bits of the address
+  const groups = (part: string, last: boolean): number[] | null => {
     if (part === '') return [];
     const out: number[] = [];
     const pieces = part.split(':');
     for (let i = 0; i < pieces.length; i++) {
       const p = pieces[i] as string;
-      if (i === pieces.length - 1 && p.includes('.')) {
+      if (last && i === pieces.length - 1 && p.includes('.')) {
         const v4 = parseV4(p);
         if (!v4) return null;
         out.push(((v4[0] as number) << 8) | (v4[1] as number), ((v4[2] as number) << 8) | (v4[3] as number));
@@ -33,8 +34,8 @@ export function parseV6(text: string): number[] | null {
     }
     return out;
   };
-  const head = groups(halves[0] as string);
-  const tail = halves.length === 2 ? groups(halves[1] as string) : [];
+  const head = groups(halves[0] as string, halves.length === 1);
+  const tail = halves.length === 2 ? groups(halves[1] as string, true) : [];
   if (!head || !tail) return null;
   let words: number[];
   if (halves.length === 2) {

@@ -45,6 +45,7 @@ export interface FloatingIp {
   fixed: string;
   family: Family;
   prefixLength: number; // of the external subnet holding it
+  ifname: string; // host name of the external interface holding it
 }
 
 export interface Network {

@@ -202,9 +202,9 @@ test('floating IPs attach to the external network whose subnet holds them, with 
   ];
   const m = modelOf(b);
   assert.equal(m.floatingIps, [
-    { floating: '172.24.4.10', fixed: '10.0.0.3', family: 4, prefixLength: 24 },
-    { floating: '198.51.100.7', fixed: '10.0.0.4', family: 4, prefixLength: 26 },
-    { floating: '2001:db8::10', fixed: 'fdc3:6ee6:d81f:ede:f816:3eff:feff:c911', family: 6, prefixLength: 64 },
+    { floating: '172.24.4.10', fixed: '10.0.0.3', family: 4, prefixLength: 24, ifname: 'eth1' },
+    { floating: '198.51.100.7', fixed: '10.0.0.4', family: 4, prefixLength: 26, ifname: 'eth1' },
+    { floating: '2001:db8::10', fixed: 'fdc3:6ee6:d81f:ede:f816:3eff:feff:c911', family: 6, prefixLength: 64, ifname: 'eth1' },
   ]);
   assert.equal(net(m, 'ge1').floatingIps, m.floatingIps);
   assert.equal(net(m, 'ge2').floatingIps, []);
@@ -223,8 +223,8 @@ test('with two external networks a floating IP goes to the one holding it', () =
     { floating_ip: '172.24.4.10', fixed_ip: '10.0.0.3' },
   ];
   const m = modelOf(b);
-  assert.equal(net(m, 'ge3').floatingIps, [{ floating: '198.51.100.7', fixed: '10.0.0.4', family: 4, prefixLength: 26 }]);
-  assert.equal(net(m, 'ge1').floatingIps, [{ floating: '172.24.4.10', fixed: '10.0.0.3', family: 4, prefixLength: 24 }]);
+  assert.equal(net(m, 'ge3').floatingIps, [{ floating: '198.51.100.7', fixed: '10.0.0.4', family: 4, prefixLength: 26, ifname: 'eth3' }]);
+  assert.equal(net(m, 'ge1').floatingIps, [{ floating: '172.24.4.10', fixed: '10.0.0.3', family: 4, prefixLength: 24, ifname: 'eth1' }]);
 });
 
 test('the shipped floating-ips payload attaches every floating IP', () => {

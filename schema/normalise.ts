@@ -135,7 +135,13 @@ function mergeInto(network: Network, entry: RawNetwork, path: string, issues: Is
   const allocations = [...(entry.allocations ?? []), ...(entry.address_allocations ?? [])];
   for (const a of allocations) {
     const allocation = buildAllocation(a);
-    if (!network.allocations.some((x) => x.mac === allocation.mac)) network.allocations.push(allocation);
+    const same = network.allocations.find((x) => x.mac === allocation.mac);
+    if (!same) {
+      network.allocations.push(allocation);
+      continue;
+    }
+    for (const ip of allocation.ipAddresses) if (!same.ipAddresses.some((x) => x.address === ip.address)) same.ipAddresses.push(ip);
+    same.ipAddresses.sort((x, y) => compareAddresses(x.address, y.address));
   }
 }
 
@@ -239,6 +245,7 @@ function attachFloatingIps(config: Config, networks: Network[], issues: Issue[])
       fixed: fixed.address,
       family: floating.family,
       prefixLength: holder.subnet.prefixLength,
+      ifname: holder.network.ifname,
     };
     holder.network.floatingIps.push(fip);
     out.push(fip);

@@ -22,6 +22,12 @@ export function unwrap(body: unknown): unknown {
 }
 
 export function parseConfiguration(raw: unknown, ifmap: InterfaceMap): ParseResult {
+  if (raw && typeof raw === 'object' && !Array.isArray(raw) && 'configuration' in raw && unwrap(raw) === raw) {
+    return {
+      ok: false,
+      issues: [{ path: 'configuration', message: 'a wrapped body must be {"configuration": {...}} with an object and no other key' }],
+    };
+  }
   const body = unwrap(raw);
   if (!body || typeof body !== 'object' || Array.isArray(body)) {
     return { ok: false, issues: [{ path: '(body)', message: 'must be a JSON object' }] };

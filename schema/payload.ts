@@ -72,9 +72,11 @@ export const subnetSchema = z.object({
   dns_nameservers: list(address).nullish().transform((v) => v ?? []),
   // unit-test fakes of the orchestrator send {} for "no routes"
   host_routes: z
-    .union([list(hostRoute), z.object({}).strict()])
-    .nullish()
-    .transform((v) => (Array.isArray(v) ? v : [])),
+    .preprocess(
+      (v) => (v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0 ? [] : v),
+      list(hostRoute).nullish(),
+    )
+    .transform((v) => v ?? []),
 });
 
 export const allocationSchema = z.object({
@@ -110,7 +112,7 @@ export const networkSchema = z.object({
 
 export const floatingIpSchema = z.object({ floating_ip: address, fixed_ip: address });
 
-const labelName = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be a label name of letters, digits, "_", "." and "-"');
+const labelName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'must be a label name of letters, digits, "_", "." and "-"');
 
 export const configSchema = z.object({
   asn: asn.optional(),

@@ -348,7 +348,7 @@ test('values are canonicalised: MAC lowercased, IPv6 compressed, CIDRs to networ
     ['10.0.0.3', 'fdc3:6ee6:d81f:ede:f816:3eff:fe3d:aad8'],
   );
   assert.is(m.orchestrator.address, 'fdca:3ba5:a17a:acda::1');
-  assert.equal(m.floatingIps, [{ floating: '2001:db8::10', fixed: 'fdc3:6ee6:d81f:ede::5', family: 6, prefixLength: 64 }]);
+  assert.equal(m.floatingIps, [{ floating: '2001:db8::10', fixed: 'fdc3:6ee6:d81f:ede::5', family: 6, prefixLength: 64, ifname: 'eth1' }]);
   assert.ok(!JSON.stringify(m).match(/[A-F]{2}/), 'no uppercase hex left in the model');
 });
 
