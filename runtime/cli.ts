@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { configureManagement } from './configure-management.ts';
 import { renderCommand } from './render-command.ts';
+import { labDown, labStatus, labUp } from './lab/lab.ts';
 import { serve } from './serve.ts';
 
 const USAGE = `usage:
@@ -46,6 +47,29 @@ export async function main(argv: string[]): Promise<number> {
           options: { mac: { type: 'string' }, address: { type: 'string' }, mtu: { type: 'string' } },
         });
         return await configureManagement(values);
+      }
+      case 'lab': {
+        const [sub, ...labArgs] = rest;
+        const { values } = parseArgs({
+          args: labArgs,
+          options: { payload: { type: 'string' }, prefix: { type: 'string', default: 'lab' } },
+        });
+        if (sub === 'up') {
+          const lab = await labUp({ payload: values.payload, prefix: values.prefix, log: (l) => process.stderr.write(`lab: ${l}\n`) });
+          await lab.settle();
+          process.stdout.write(await labStatus(values.prefix));
+          return 0;
+        }
+        if (sub === 'status') {
+          process.stdout.write(await labStatus(values.prefix));
+          return 0;
+        }
+        if (sub === 'down') {
+          await labDown(values.prefix);
+          return 0;
+        }
+        process.stderr.write(USAGE);
+        return 2;
       }
       default:
         process.stderr.write(USAGE);

@@ -182,6 +182,27 @@ export class Lab {
     }
   }
 
+  async bgpState(): Promise<{ state: string; learned: string[] }> {
+    const t = this.topo;
+    if (!t.ext?.bgp) return { state: 'none', learned: [] };
+    const ctl = path.join(t.dir, 'ext-bird6.ctl');
+    const proto = await this.exec(t.ext.ns, ['birdc6', '-s', ctl, 'show', 'protocols', 'appliance']);
+    const routes = await this.exec(t.ext.ns, ['birdc6', '-s', ctl, 'show', 'route', 'protocol', 'appliance']);
+    const state = /appliance\s+BGP\s+\S+\s+\S+\s+\S+\s+(\S+)/.exec(proto.stdout)?.[1] ?? 'unknown';
+    const learned = routes.stdout
+      .split('\n')
+      .map((l) => l.split(/\s+/)[0] ?? '')
+      .filter((x) => x.includes('/'));
+    return { state, learned };
+  }
+
+  /** Waits (bounded) for the VMs' IPv4 leases and the BGP session, for a meaningful summary. */
+  async settle(timeoutMs = 20_000): Promise<void> {
+    const leases = async () => (await Promise.all(this.topo.vms.filter((v) => v.ipv4).map((vm) => this.dhcpState(vm, 4)))).every((d) => d.ip);
+    const bgp = async () => !this.topo.ext?.bgp || (await this.bgpState()).state === 'Established';
+    await this.waitFor(async () => (await leases()) && (await bgp()), timeoutMs, 'DHCP leases and BGP').catch(() => {});
+  }
+
   async routerPids(): Promise<number[]> {
     const r = await this.host.run(['ip', 'netns', 'pids', this.topo.routerNs]);
     return r.stdout.split('\n').filter(Boolean).map(Number);
@@ -355,8 +376,10 @@ async function startServices(lab: Lab): Promise<void> {
       const conf = `router id 192.0.2.254;
 log stderr all;
 protocol device { scan time 10; }
+# next hops of the iBGP routes resolve through the connected network
+protocol direct { interface "eth0"; }
 protocol kernel { export all; scan time 10; }
-protocol bgp router {
+protocol bgp appliance {
     local ${b.local} as ${b.localAs};
     neighbor ${b.peer} as ${b.peerAs};
     import all;
@@ -470,12 +493,8 @@ export async function labStatus(prefix: string): Promise<string> {
     );
   }
   if (t.ext?.bgp) {
-    const ctl = path.join(t.dir, 'ext-bird6.ctl');
-    const proto = await lab.exec(t.ext.ns, ['birdc6', '-s', ctl, 'show', 'protocols', 'router']);
-    const routes = await lab.exec(t.ext.ns, ['birdc6', '-s', ctl, 'show', 'route', 'protocol', 'router']);
-    const state = /router\s+BGP\s+\S+\s+\S+\s+\S+\s+(\S+)/.exec(proto.stdout)?.[1] ?? 'unknown';
-    const learned = routes.stdout.split('\n').map((l) => l.split(/\s+/)[0]).filter((x) => x?.includes('/'));
-    out.push(`BGP (external peer): ${state}; learned ${learned.length ? learned.join(' ') : 'nothing'}`);
+    const bgp = await lab.bgpState();
+    out.push(`BGP (external peer): ${bgp.state}; learned ${bgp.learned.length ? bgp.learned.join(' ') : 'nothing'}`);
   }
   const probe = t.vms.find((v) => v.ipv4);
   if (probe) {
