@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Installs what the agent, the lab and the tests need on Debian 12: the
+# daemons and tools from Debian's packages, the npm packages from the lockfile.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends \
+  iproute2 iptables dnsmasq-base bird conntrack iputils-arping iputils-ping \
+  isc-dhcp-client curl procps util-linux kmod ca-certificates >/dev/null
+npm ci --no-audit --no-fund --loglevel=error
