@@ -53,6 +53,8 @@ export class Agent {
   readonly services: Services;
   readonly statusTargets: string[];
   private applied: Applied | null = null;
+  /** the persisted configuration, answered by GET until convergence replaces it */
+  private saved: Record<string, unknown> | null = null;
   private readonly queue: Coalescer<ApplyJob, ApplyOutcome>;
   private converged = false;
 
@@ -72,7 +74,7 @@ export class Agent {
   }
 
   get appliedBody(): Record<string, unknown> | null {
-    return this.applied?.body ?? null;
+    return this.applied?.body ?? this.saved;
   }
 
   get isConverged(): boolean {
@@ -88,6 +90,7 @@ export class Agent {
     await chmod(this.paths.root, 0o755);
     await this.services.adopt();
     const saved = await this.loadState();
+    this.saved = saved;
     if (saved) {
       this.log.info('agent.converge', { reason: 'persisted configuration found' });
       const outcome = await this.queue.submit({ raw: saved, force: true });

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Small network services for the lab's hosts, one process per use:
-//   http-echo HOST PORT   answers every request with JSON: the client's address,
+//   http-echo HOST PORT [NAME]  answers every request with JSON: the client's address,
 //                         method, path and headers (the fake metadata endpoint and
 //                         the external "what is my address" service)
 //   tcp-echo HOST PORT    answers each line with "<client address> <line>"
@@ -9,7 +9,7 @@ import http from 'node:http';
 import net from 'node:net';
 import readline from 'node:readline';
 
-const [mode, host, portText] = process.argv.slice(2);
+const [mode, host, portText, name = ''] = process.argv.slice(2);
 const port = Number(portText);
 
 function clientAddress(socket) {
@@ -21,7 +21,7 @@ if (mode === 'http-echo') {
     let body = '';
     req.on('data', (c) => { body += c; });
     req.on('end', () => {
-      const answer = { remote: clientAddress(req.socket), method: req.method, path: req.url, headers: req.headers, body };
+      const answer = { server: name, remote: clientAddress(req.socket), method: req.method, path: req.url, headers: req.headers, body };
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(`${JSON.stringify(answer)}\n`);
     });

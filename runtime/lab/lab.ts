@@ -145,8 +145,7 @@ export class Lab {
   async killAgent(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     const pid = await this.agentPid();
     if (pid === null) return;
-    // ip netns exec -> unshare -> node share one process group: kill the node process itself
-    for (const p of await descendants(pid)) process.kill(p, signal);
+    // ip netns exec and unshare exec into node, so the pid is the agent's; its daemons live on
     process.kill(pid, signal);
     for (let i = 0; i < 100 && alive(pid); i++) await sleep(50);
   }
@@ -203,6 +202,20 @@ export class Lab {
     await this.waitFor(async () => (await leases()) && (await bgp()), timeoutMs, 'DHCP leases and BGP').catch(() => {});
   }
 
+  /** A VM that joins later (a new allocation): namespace, NIC on its network's bridge, services, DHCP. */
+  async addVm(vm: Omit<LabVm, 'ns'>): Promise<LabVm> {
+    const full: LabVm = { ...vm, ns: `${this.topo.prefix}-${vm.name}` };
+    const r = await this.host.run(['ip', 'netns', 'add', full.ns]);
+    if (r.exitCode !== 0) throw new Error(`ip netns add ${full.ns}: ${r.stderr.trim()}`);
+    await ipIn(full.ns, this.host, ['link set lo up']);
+    await attachVm(this.host, this.topo, full, `w${this.topo.vms.length}`);
+    this.topo.vms.push(full);
+    await writeFile(path.join(this.topo.dir, 'lab.json'), `${JSON.stringify(this.topo, null, 1)}\n`);
+    await startVmServices(full, this.topo.dir);
+    await this.startDhcp(full);
+    return full;
+  }
+
   async routerPids(): Promise<number[]> {
     const r = await this.host.run(['ip', 'netns', 'pids', this.topo.routerNs]);
     return r.stdout.split('\n').filter(Boolean).map(Number);
@@ -216,25 +229,6 @@ function alive(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-async function descendants(pid: number): Promise<number[]> {
-  const out: number[] = [];
-  let frontier = [pid];
-  while (frontier.length) {
-    const next: number[] = [];
-    for (const p of frontier) {
-      try {
-        const kids = (await readFile(`/proc/${p}/task/${p}/children`, 'utf8')).trim().split(/\s+/).filter(Boolean).map(Number);
-        next.push(...kids);
-      } catch {
-        // gone already
-      }
-    }
-    out.push(...next);
-    frontier = next;
-  }
-  return out;
 }
 
 /** A detached long-running process inside a namespace, its output in a log file. */
@@ -346,8 +340,8 @@ async function build(lab: Lab, model: ReturnType<typeof parseModel>): Promise<vo
   };
   if (t.mgmt) await attach(t.mgmt.ns, 'm0', t.mgmt.index, macFor(t.prefix, 0, 'mgmt'));
   if (t.ext) await attach(t.ext.ns, 'x0', t.ext.index, macFor(t.prefix, 0, 'ext'));
-  for (const [k, vm] of t.vms.entries()) await attach(vm.ns, `v${k}`, vm.index, vm.mac);
   await ipIn(t.switchNs, host, ports);
+  for (const [k, vm] of t.vms.entries()) await attachVm(host, t, vm, `v${k}`);
 
   if (t.mgmt) {
     await sysctlIn(host, t.mgmt.ns, { 'net.ipv6.conf.eth0.accept_dad': '0' });
@@ -356,10 +350,6 @@ async function build(lab: Lab, model: ReturnType<typeof parseModel>): Promise<vo
   if (t.ext) {
     await sysctlIn(host, t.ext.ns, { 'net.ipv6.conf.eth0.accept_dad': '0', 'net.ipv4.ip_forward': '1' });
     await ipIn(t.ext.ns, host, ['link set eth0 up', ...t.ext.cidrs.map((c) => `address add ${c} dev eth0${c.includes(':') ? ' nodad' : ''}`)]);
-  }
-  for (const vm of t.vms) {
-    await sysctlIn(host, vm.ns, { 'net.ipv6.conf.eth0.accept_dad': '0', 'net.ipv6.conf.eth0.accept_ra': '1' });
-    await ipIn(vm.ns, host, ['link set eth0 up']);
   }
 }
 
@@ -395,7 +385,18 @@ protocol bgp appliance {
       );
     }
   }
-  for (const vm of t.vms) await spawnIn(vm.ns, node('http-echo', '::', VM_HTTP_PORT), logf(`${vm.name}-http`));
+  for (const vm of t.vms) await startVmServices(vm, t.dir);
+}
+
+async function startVmServices(vm: LabVm, dir: string): Promise<void> {
+  await spawnIn(vm.ns, [process.execPath, LAB_NODE, 'http-echo', '::', String(VM_HTTP_PORT), vm.name], path.join(dir, `${vm.name}-http.log`));
+}
+
+async function attachVm(host: Host, t: LabTopology, vm: LabVm, port: string): Promise<void> {
+  await ipIn(null, host, [`link add eth0 netns ${vm.ns} address ${vm.mac} type veth peer name ${port} netns ${t.switchNs}`]);
+  await ipIn(t.switchNs, host, [`link set ${port} master br${vm.index} up`]);
+  await sysctlIn(host, vm.ns, { 'net.ipv6.conf.eth0.accept_dad': '0', 'net.ipv6.conf.eth0.accept_ra': '1' });
+  await ipIn(vm.ns, host, ['link set eth0 up']);
 }
 
 function parseModel(body: unknown) {
