@@ -85,6 +85,8 @@ function linkCommands(m: Model, links: Map<string, LinkFact>): string[] {
 }
 
 interface AddressChanges {
+  /** "ifname/family" of links losing an address: the kernel may flush routes through them */
+  shaken: Set<string>;
   deletes: string[];
   adds: string[];
   removed: string[];
@@ -92,7 +94,7 @@ interface AddressChanges {
 }
 
 function addressChanges(m: Model, links: Map<string, LinkFact>): AddressChanges {
-  const out: AddressChanges = { deletes: [], adds: [], removed: [], added: [] };
+  const out: AddressChanges = { shaken: new Set(), deletes: [], adds: [], removed: [], added: [] };
   for (const n of m.networks) {
     const link = links.get(n.ifname);
     if (!link) continue;
@@ -104,6 +106,7 @@ function addressChanges(m: Model, links: Map<string, LinkFact>): AddressChanges 
     for (const a of current) {
       if (desiredKeys.has(key(a))) continue;
       out.deletes.push(`address del ${key(a)} dev ${n.ifname}`);
+      out.shaken.add(`${n.ifname}/${a.family}`);
       if (!desired.some((d) => d.address === a.address)) out.removed.push(a.address);
     }
     for (const d of desired) {
@@ -138,7 +141,12 @@ function wantedRoutes(m: Model): WantedRoute[] {
 }
 
 /** Routes the agent owns: protocol static, as it adds them; kernel and other routes are left alone. */
-function routeCommands(m: Model, routes: RouteFact[], managedLinks: Set<string>): { deletes: string[]; adds: string[] } {
+function routeCommands(
+  m: Model,
+  routes: RouteFact[],
+  managedLinks: Set<string>,
+  shaken: Set<string>,
+): { deletes: string[]; adds: string[] } {
   const wanted = wantedRoutes(m);
   const same = (w: WantedRoute, r: RouteFact) =>
     r.family === w.family && r.dst === w.dst && r.gateway === w.gateway && r.dev === w.dev;
@@ -148,7 +156,7 @@ function routeCommands(m: Model, routes: RouteFact[], managedLinks: Set<string>)
     .filter((r) => !(r.dst === 'default' && wanted.some((w) => w.dst === 'default' && w.family === r.family)))
     .map((r) => `route del ${r.dst === 'default' && r.family === 6 ? '::/0' : r.dst}${r.gateway ? ` via ${r.gateway}` : ''} dev ${r.dev}`);
   const adds = wanted
-    .filter((w) => !routes.some((r) => same(w, r) && r.protocol === 'static'))
+    .filter((w) => shaken.has(`${w.dev}/${w.family}`) || !routes.some((r) => same(w, r) && r.protocol === 'static'))
     .map((w) => `route replace ${w.dst === 'default' && w.family === 6 ? '::/0' : w.dst} via ${w.gateway} dev ${w.dev} proto static`);
   return { deletes, adds };
 }
@@ -199,7 +207,7 @@ export function planConfiguration(m: Model, files: RenderedFile[], facts: Facts,
   const batch = [...linkCommands(m, links), ...addr.deletes, ...addr.adds];
   if (batch.length) steps.push({ kind: 'ip-batch', reason: 'links and addresses', commands: batch });
   // routes are computed against the routes that survive the address changes
-  const routes = routeCommands(m, facts.routes, managed);
+  const routes = routeCommands(m, facts.routes, managed, addr.shaken);
   // the kernel drops routes whose next hop went away with an address: a failed delete is fine
   if (routes.deletes.length) steps.push({ kind: 'ip-batch', reason: 'stale routes', commands: routes.deletes, tolerant: true });
   if (routes.adds.length) steps.push({ kind: 'ip-batch', reason: 'routes', commands: routes.adds });
