@@ -46,8 +46,7 @@ function optionLines(n: Network, s: Subnet, i: number): string[] {
   return lines;
 }
 
-function hostLine(n: Network, a: Allocation): string | null {
-  const own = new Set(n.addresses.map((x) => x.address));
+function hostLine(n: Network, a: Allocation, own: Set<string>): string | null {
   const servedSubnet = (address: string, family: 4 | 6) =>
     n.subnets.some((s) => s.family === family && served(s) && (family === 4 || s.v6Mode === 'stateful') && containsText(s, address));
   const mine = a.ipAddresses.filter((ip) => ip.dhcp && !own.has(ip.address) && servedSubnet(ip.address, ip.family));
@@ -73,7 +72,10 @@ export function renderDnsmasq(m: Model, paths: DnsmasqPaths): { conf: string; ho
     })),
     others: m.networks.filter((n) => n.type === 'management' || n.type === 'external').map((n) => n.ifname),
   });
-  const hosts = networks.flatMap((n) => n.allocations.map((a) => hostLine(n, a)).filter((x) => x !== null));
+  const hosts = networks.flatMap((n) => {
+    const own = new Set(n.addresses.map((x) => x.address));
+    return n.allocations.map((a) => hostLine(n, a, own)).filter((x) => x !== null);
+  });
   const opts = networks.flatMap((n) => n.subnets.flatMap((s, i) => (served(s) ? optionLines(n, s, i) : [])));
   return {
     conf,

@@ -6,48 +6,91 @@
 const V4 = /^(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 const HEXTET = /^[0-9A-Fa-f]{1,4}$/;
 
-export function parseV4(text: string): number[] | null {
-  if (!V4.test(text)) return null;
-  return text.split('.').map(Number);
+export function isV4(text: string): boolean {
+  return V4.test(text);
 }
 
-/** 16 bytes, or null. Accepts "::" compression and a trailing dotted quad. */
-export function parseV6(text: string): number[] | null {
-  if (text.length < 2 || text.length > 45) return null;
-  const halves = text.split('::');
-  if (halves.length > 2) return null;
-  // a dotted quad may only stand for the last 32 bits of the address
-  const groups = (part: string, last: boolean): number[] | null => {
-    if (part === '') return [];
-    const out: number[] = [];
-    const pieces = part.split(':');
-    for (let i = 0; i < pieces.length; i++) {
-      const p = pieces[i] as string;
-      if (last && i === pieces.length - 1 && p.includes('.')) {
-        const v4 = parseV4(p);
-        if (!v4) return null;
-        out.push(((v4[0] as number) << 8) | (v4[1] as number), ((v4[2] as number) << 8) | (v4[3] as number));
-      } else {
-        if (!HEXTET.test(p)) return null;
-        out.push(Number.parseInt(p, 16));
-      }
-    }
-    return out;
-  };
-  const head = groups(halves[0] as string, halves.length === 1);
-  const tail = halves.length === 2 ? groups(halves[1] as string, true) : [];
-  if (!head || !tail) return null;
-  let words: number[];
-  if (halves.length === 2) {
-    const missing = 8 - head.length - tail.length;
-    if (missing < 1) return null;
-    words = [...head, ...new Array<number>(missing).fill(0), ...tail];
-  } else {
-    if (head.length !== 8) return null;
-    words = head;
+export function parseV4(text: string): number[] | null {
+  if (!V4.test(text)) return null;
+  const out = [0, 0, 0, 0];
+  let part = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46) part++;
+    else out[part] = (out[part] as number) * 10 + (c - 48);
   }
-  const bytes: number[] = [];
-  for (const w of words) bytes.push(w >> 8, w & 255);
+  return out;
+}
+
+function hexValue(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 97 && c <= 102) return c - 87;
+  if (c >= 65 && c <= 70) return c - 55;
+  return -1;
+}
+
+/**
+ * 16 bytes, or null. Accepts "::" compression and a dotted quad as the last
+ * 32 bits. A single pass over the characters: this runs for every address of
+ * a large configuration.
+ */
+export function parseV6(text: string): number[] | null {
+  const len = text.length;
+  if (len < 2 || len > 45) return null;
+  const words: number[] = [];
+  let gap = -1; // index in words where "::" stands
+  let i = 0;
+  if (text.charCodeAt(0) === 58) {
+    if (text.charCodeAt(1) !== 58) return null;
+    gap = 0;
+    i = 2;
+    if (len === 2) return new Array<number>(16).fill(0);
+  }
+  while (i < len) {
+    let value = 0;
+    let digits = 0;
+    const start = i;
+    while (i < len && digits <= 4) {
+      const h = hexValue(text.charCodeAt(i));
+      if (h < 0) break;
+      value = value * 16 + h;
+      digits++;
+      i++;
+    }
+    if (i < len && text.charCodeAt(i) === 46) {
+      // trailing dotted quad: must end the text
+      const v4 = parseV4(text.slice(start));
+      if (!v4 || words.length > 6) return null;
+      words.push(((v4[0] as number) << 8) | (v4[1] as number), ((v4[2] as number) << 8) | (v4[3] as number));
+      i = len;
+      break;
+    }
+    if (digits === 0 || digits > 4) return null;
+    words.push(value);
+    if (i === len) break;
+    if (text.charCodeAt(i) !== 58) return null;
+    i++;
+    if (i < len && text.charCodeAt(i) === 58) {
+      if (gap >= 0) return null;
+      gap = words.length;
+      i++;
+      if (i === len) break;
+    } else if (i === len) {
+      return null; // a single trailing colon
+    }
+  }
+  if (gap < 0) {
+    if (words.length !== 8) return null;
+  } else {
+    if (words.length > 7) return null;
+    words.splice(gap, 0, ...new Array<number>(8 - words.length).fill(0));
+  }
+  const bytes = new Array<number>(16);
+  for (let w = 0; w < 8; w++) {
+    const v = words[w] as number;
+    bytes[2 * w] = v >> 8;
+    bytes[2 * w + 1] = v & 255;
+  }
   return bytes;
 }
 

@@ -183,8 +183,13 @@ function buildAllocation(a: RawAllocation): Allocation {
       const p = parseAddress(text);
       return p ? { address: p.address, family: p.family, dhcp } : null;
     })
-    .filter((x): x is NonNullable<typeof x> => x !== null)
-    .sort((x, y) => compareAddresses(x.address, y.address));
+    .filter((x): x is NonNullable<typeof x> => x !== null);
+  // almost always one address per family: sort only when there is something to sort
+  if (ipAddresses.length > 2 || (ipAddresses.length === 2 && ipAddresses[0]?.family === ipAddresses[1]?.family)) {
+    ipAddresses.sort((x, y) => compareAddresses(x.address, y.address));
+  } else if (ipAddresses.length === 2 && ipAddresses[0]?.family === 6) {
+    ipAddresses.reverse();
+  }
   return { mac: a.mac_address.toLowerCase(), hostname: a.hostname, deviceId: a.device_id, ipAddresses };
 }
 

@@ -86,7 +86,12 @@ export const allocationSchema = z.object({
     .nullish()
     .transform((v) => v ?? {}),
   hostname: hostname,
-  device_id: z.union([z.literal(''), identifier]).nullish().transform((v) => v ?? ''),
+  device_id: z
+    .string()
+    .max(128, 'must be at most 128 characters')
+    .refine((v) => v === '' || IDENTIFIER.test(v), 'must be an identifier of letters, digits, "_", ".", ":" and "-"')
+    .nullish()
+    .transform((v) => v ?? ''),
 });
 
 export const interfaceSchema = z.object({

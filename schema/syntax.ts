@@ -1,6 +1,6 @@
 // Syntax checks for every string that can reach a config file or a command
 // line. Each returns a canonical form or null; nothing here throws.
-import { formatBytes, formatV6, parseBytes, parseV4, parseV6 } from './ip.ts';
+import { formatBytes, formatV6, isV4, parseBytes, parseV6 } from './ip.ts';
 import type { Family } from './model.ts';
 
 const HOST_LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
@@ -30,7 +30,7 @@ export interface ParsedAddress {
 export function parseAddress(value: string): ParsedAddress | null {
   if (value.length > 45) return null;
   if (!value.includes(':')) {
-    return parseV4(value) ? { address: value, family: 4 } : null;
+    return isV4(value) ? { address: value, family: 4 } : null;
   }
   const bytes = parseV6(value);
   if (!bytes) return null;
