@@ -1,6 +1,6 @@
 // Golden files: each renderers/testdata/<case>/input.json with its expected
 // rendered files under expected/. UPDATE_GOLDEN=1 rewrites them.
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';

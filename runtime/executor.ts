@@ -93,7 +93,7 @@ function fail(index: number, step: Step, argv: string[], exitCode: number | null
 }
 
 async function runStep(ctx: ExecContext, step: Step, index: number, stats: ExecStats): Promise<void> {
-  const { host, paths, services } = ctx;
+  const { host, paths } = ctx;
   const check = async (argv: string[], input?: string) => {
     const r = await host.run(argv, { input });
     if (r.exitCode !== 0) fail(index, step, argv, r.exitCode, r.stderr || r.stdout);

@@ -76,8 +76,8 @@ async function status(agent: Agent): Promise<Response> {
 
 async function firewallRules(agent: Agent): Promise<Response> {
   const [v4, v6] = await Promise.all([
-    agent.host.run(['iptables', '-L', '-n'], { timeoutMs: PROBE_TIMEOUT_MS }),
-    agent.host.run(['ip6tables', '-L', '-n'], { timeoutMs: PROBE_TIMEOUT_MS }),
+    agent.host.run(['iptables', '-w', '2', '-L', '-n'], { timeoutMs: PROBE_TIMEOUT_MS }),
+    agent.host.run(['ip6tables', '-w', '2', '-L', '-n'], { timeoutMs: PROBE_TIMEOUT_MS }),
   ]);
   if (v4.exitCode !== 0 || v6.exitCode !== 0) {
     agent.log.error('firewall.list_failed', { v4: v4.stderr.trim(), v6: v6.stderr.trim() });

@@ -21,7 +21,7 @@ export class Services {
   constructor(
     private readonly paths: RootPaths,
     private readonly host: Host,
-    private readonly log: Logger,
+    log: Logger,
     metadataOptions: Partial<MetadataProxyOptions> = {},
   ) {
     const conf = paths.file(FILES.dnsmasqConf);

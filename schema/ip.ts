@@ -4,7 +4,6 @@
 // part of validation; these accept only dotted quads and RFC 4291 text.
 
 const V4 = /^(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
-const HEXTET = /^[0-9A-Fa-f]{1,4}$/;
 
 export function isV4(text: string): boolean {
   return V4.test(text);

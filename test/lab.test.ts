@@ -7,7 +7,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Lab, labDown, labUp, REPO } from '../runtime/lab/lab.ts';
+import { type Lab, labDown, labUp, REPO } from '../runtime/lab/lab.ts';
 import type { LabVm } from '../runtime/lab/topology.ts';
 
 const run = process.pid.toString(36).slice(-4);
