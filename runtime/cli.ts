@@ -1,6 +1,7 @@
 // Entry point of the `appliance` command.
 import { parseArgs } from 'node:util';
 import { configureManagement } from './configure-management.ts';
+import type { MetadataProxyOptions } from './metadata/proxy.ts';
 import { renderCommand } from './render-command.ts';
 import { labDown, labStatus, labUp } from './lab/lab.ts';
 import { serve } from './serve.ts';
@@ -8,9 +9,36 @@ import { serve } from './serve.ts';
 const USAGE = `usage:
   appliance render --config FILE --out DIR [--ifmap ge0=eth0,...]
   appliance serve [--listen HOST:PORT]... [--root DIR] [--status-target IP]...
+                  [--metadata-connect-timeout-ms N] [--metadata-timeout-ms N] [--metadata-rate-limit BURST/RATE|off]
   appliance configure-management --mac MAC --address IP/PREFIX [--mtu N]
   appliance lab up [--payload FILE] [--prefix NAME] | lab status | lab down
 `;
+
+/** --metadata-rate-limit BURST/PER_SECOND or off; timeouts in milliseconds */
+function metadataOptions(values: Record<string, unknown>): Partial<MetadataProxyOptions> | string {
+  const out: Partial<MetadataProxyOptions> = {};
+  const ms = (key: string) => {
+    const text = values[key];
+    if (text === undefined) return undefined;
+    const n = Number(text);
+    return Number.isInteger(n) && n > 0 && n <= 600_000 ? n : null;
+  };
+  const connect = ms('metadata-connect-timeout-ms');
+  const total = ms('metadata-timeout-ms');
+  if (connect === null || total === null) return 'metadata timeouts must be whole milliseconds, 1..600000';
+  if (connect !== undefined) out.connectTimeoutMs = connect;
+  if (total !== undefined) out.totalTimeoutMs = total;
+  const limit = values['metadata-rate-limit'];
+  if (typeof limit === 'string') {
+    if (limit === 'off') out.rateLimit = null;
+    else {
+      const m = /^(\d{1,6})\/(\d{1,6})$/.exec(limit);
+      if (!m || Number(m[1]) < 1 || Number(m[2]) < 1) return '--metadata-rate-limit must be BURST/PER_SECOND (e.g. 100/50) or off';
+      out.rateLimit = { burst: Number(m[1]), perSecond: Number(m[2]) };
+    }
+  }
+  return out;
+}
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -30,9 +58,17 @@ export async function main(argv: string[]): Promise<number> {
             listen: { type: 'string', multiple: true, default: [] },
             root: { type: 'string', default: '/var/lib/appliance' },
             'status-target': { type: 'string', multiple: true, default: [] },
+            'metadata-connect-timeout-ms': { type: 'string' },
+            'metadata-timeout-ms': { type: 'string' },
+            'metadata-rate-limit': { type: 'string' },
           },
         });
-        const { stop } = await serve({ listen: values.listen, root: values.root, statusTargets: values['status-target'] });
+        const metadata = metadataOptions(values);
+        if (typeof metadata === 'string') {
+          process.stderr.write(`${metadata}\n`);
+          return 2;
+        }
+        const { stop } = await serve({ listen: values.listen, root: values.root, statusTargets: values['status-target'], metadata });
         await new Promise<void>((resolve) => {
           const done = () => resolve();
           process.once('SIGTERM', done);

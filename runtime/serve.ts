@@ -5,6 +5,7 @@ import type http from 'node:http';
 import { isLinkLocal } from '../schema/syntax.ts';
 import { nicLinks } from '../handlers/facts.ts';
 import { Agent } from './agent.ts';
+import type { MetadataProxyOptions } from './metadata/proxy.ts';
 import { jsonLogger, type Logger } from './log.ts';
 import { createHttpServer, type ListenAddress, listen, parseListen } from './server.ts';
 
@@ -14,6 +15,7 @@ export interface ServeOptions {
   listen: string[];
   root: string;
   statusTargets: string[];
+  metadata?: Partial<MetadataProxyOptions>;
   log?: Logger;
 }
 
@@ -25,7 +27,7 @@ export async function serve(opts: ServeOptions): Promise<{ agent: Agent; stop: (
     if (!at) throw new Error(`bad --listen ${JSON.stringify(text)}: expected HOST:PORT or [IPV6]:PORT`);
     fixed.push(at);
   }
-  const agent = new Agent({ root: opts.root, log, statusTargets: opts.statusTargets });
+  const agent = new Agent({ root: opts.root, log, statusTargets: opts.statusTargets, metadata: opts.metadata });
   const servers = new Map<string, http.Server>();
   const key = (at: ListenAddress) => `[${at.host}]:${at.port}`;
 
