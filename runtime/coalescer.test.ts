@@ -210,7 +210,7 @@ test('many concurrent submitters: never more than one job at a time, everyone an
   assert.is(results[0], 0);
   assert.is(ran.at(-1), 49, 'the last submitted job runs last');
   // every caller got the result of a job submitted no earlier than its own
-  results.forEach((r, i) => assert.ok(r >= i, `caller ${i} got ${r}`));
+  for (const [i, r] of results.entries()) assert.ok(r >= i, `caller ${i} got ${r}`);
   assert.ok(ran.length < 50, 'pending jobs were coalesced');
 });
 

@@ -69,7 +69,14 @@ export function parseLinks(raw: IpLink[]): LinkFact[] {
 export function parseRoutes(raw: IpRoute[], family: 4 | 6): RouteFact[] {
   return raw
     .filter((r) => !r.type || r.type === 'unicast')
-    .map((r) => ({ family, dst: r.dst, gateway: r.gateway ?? null, dev: r.dev ?? null, protocol: r.protocol ?? null }));
+    .map((r) => ({
+      family,
+      // ip prints a single-address destination without its prefix length
+      dst: r.dst === 'default' || r.dst.includes('/') ? r.dst : `${r.dst}/${family === 4 ? 32 : 128}`,
+      gateway: r.gateway ?? null,
+      dev: r.dev ?? null,
+      protocol: r.protocol ?? null,
+    }));
 }
 
 export async function linkFacts(host: Host): Promise<LinkFact[]> {

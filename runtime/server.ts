@@ -160,6 +160,8 @@ export function createHttpServer(agent: Agent): http.Server {
   });
   return http.createServer((req, res) => {
     const started = performance.now();
+    // the socket is gone by 'finish' when an answer was sent before the body was read
+    const remote = req.socket?.remoteAddress;
     // a zone id in Host makes the WHATWG URL invalid
     const host = req.headers.host;
     if (host?.includes('%')) req.headers.host = host.replace(/%[^\]]*\]/, ']');
@@ -169,7 +171,7 @@ export function createHttpServer(agent: Agent): http.Server {
         path: req.url?.slice(0, 200),
         status: res.statusCode,
         duration_ms: Math.round((performance.now() - started) * 10) / 10,
-        remote: req.socket.remoteAddress,
+        remote,
       });
     });
     void adapter(req, res);

@@ -18,6 +18,12 @@ export interface Prepared {
 export function prepareConfig(raw: unknown, facts: Facts, root: string, options: PlanOptions = {}): Prepared {
   const parsed = parseConfiguration(raw, interfaceMap(facts));
   if (!parsed.ok) throw new HttpError(422, 'the configuration is invalid', parsed.issues);
+  if (!parsed.model.management) {
+    // the firewall would then close the API to the orchestrator for good
+    throw new HttpError(422, 'the configuration is invalid', [
+      { path: 'networks', message: 'must include a network of type management: without it the router would be cut off from its orchestrator' },
+    ]);
+  }
   const files = renderAll(parsed.model, root);
   return { body: parsed.body, model: parsed.model, files, plan: planConfiguration(parsed.model, files, facts, options) };
 }
