@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { defaultInterfaceMap, parseConfiguration } from '../../schema/parse.ts';
 import { type CommandResult, Host } from '../host.ts';
 import { API_PORT } from '../serve.ts';
+import { alive } from '../supervisor.ts';
 import { buildTopology, EXT_HTTP_PORT, type LabTopology, type LabVm, TCP_ECHO_PORT, VM_HTTP_PORT } from './topology.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -219,15 +220,6 @@ export class Lab {
   async routerPids(): Promise<number[]> {
     const r = await this.host.run(['ip', 'netns', 'pids', this.topo.routerNs]);
     return r.stdout.split('\n').filter(Boolean).map(Number);
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 
