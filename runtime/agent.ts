@@ -4,11 +4,13 @@
 import { chmod, mkdir, readFile } from 'node:fs/promises';
 import { HttpError } from '../handlers/errors.ts';
 import type { Facts } from '../handlers/facts.ts';
-import { summarise, type Plan } from '../handlers/plan.ts';
-import { type Prepared, prepareConfig } from '../handlers/v1/config.ts';
+import { interfaceMap } from '../handlers/facts.ts';
+import { planConfiguration, summarise, type Plan } from '../handlers/plan.ts';
+import { type Prepared, prepareConfig, type Rendered, renderConfig } from '../handlers/v1/config.ts';
 import { FILES } from '../renderers/index.ts';
 import type { Model } from '../schema/model.ts';
-import { checkAll } from './checkers.ts';
+import { Announcer } from './announcer.ts';
+import { ALL_CHECKS, type CheckGroup, checkAll } from './checkers.ts';
 import { Coalescer } from './coalescer.ts';
 import { ApplyError, type ExecStats, execute, writeFileAtomic } from './executor.ts';
 import { gatherFacts, linkFacts } from './facts.ts';
@@ -39,8 +41,17 @@ export interface ApplyOutcome {
 
 interface ApplyJob {
   raw: unknown;
+  /** the body's text when known: it keys the render cache */
+  text?: string;
   force: boolean;
 }
+
+const CHECKED_FILES: Record<CheckGroup, string[]> = {
+  'iptables-v4': [FILES.rulesV4],
+  'iptables-v6': [FILES.rulesV6],
+  dnsmasq: [FILES.dnsmasqConf, FILES.dnsmasqHosts, FILES.dnsmasqOpts],
+  bird6: [FILES.bird6],
+};
 
 /** A plan as a dry run shows it: file contents replaced by their size. */
 function printable(plan: Plan) {
@@ -57,10 +68,14 @@ export class Agent {
   private saved: Record<string, unknown> | null = null;
   private readonly queue: Coalescer<ApplyJob, ApplyOutcome>;
   private converged = false;
+  private readonly announcer: Announcer;
+  /** the last body validated and rendered, by its text and the interface map: a re-push skips both */
+  private memo: { key: string; rendered: Rendered } | null = null;
 
   constructor(private readonly opts: AgentOptions) {
     this.paths = rootPaths(opts.root);
-    this.services = new Services(this.paths, this.host, opts.log, opts.metadata);
+    this.services = new Services(this.paths, opts.log, opts.metadata);
+    this.announcer = new Announcer(new Host(), opts.log);
     this.statusTargets = opts.statusTargets ?? [];
     this.queue = new Coalescer((job) => this.applyNow(job));
   }
@@ -124,22 +139,30 @@ export class Agent {
   }
 
   /** PUT: a dry run plans without the lock; a real one waits its turn, and coalesces with newer ones. */
-  async put(raw: unknown, dryRun: boolean): Promise<ApplyOutcome> {
+  async put(raw: unknown, dryRun: boolean, text?: string): Promise<ApplyOutcome> {
     if (dryRun) {
       const prepared = prepareConfig(raw, await this.facts(), this.paths.root);
       return { status: 200, body: { dry_run: true, plan: printable(prepared.plan), summary: summarise(prepared.plan) } };
     }
-    return this.queue.submit({ raw, force: false });
+    return this.queue.submit({ raw, text, force: false });
+  }
+
+  private prepare(job: ApplyJob, facts: Facts): Prepared {
+    const key = `${JSON.stringify(interfaceMap(facts))}\n${job.text ?? JSON.stringify(job.raw)}`;
+    const rendered = this.memo?.key === key ? this.memo.rendered : renderConfig(job.raw, facts, this.paths.root);
+    this.memo = { key, rendered };
+    return { ...rendered, plan: planConfiguration(rendered.model, rendered.files, facts, { force: job.force }) };
   }
 
   private async applyNow(job: ApplyJob): Promise<ApplyOutcome> {
     const started = performance.now();
-    const spawnsBefore = this.host.spawns;
+    // a Host of its own, so the spawns counted are this apply's
+    const host = new Host();
     let prepared: Prepared | null = null;
     let outcome: ApplyOutcome;
     try {
-      prepared = prepareConfig(job.raw, await this.facts(), this.paths.root, { force: job.force });
-      outcome = await this.execute(prepared);
+      prepared = this.prepare(job, await gatherFacts(host, this.paths.root, this.services.facts()));
+      outcome = await this.execute(prepared, host);
     } catch (err) {
       outcome = err instanceof HttpError ? { status: err.status, body: err.toJSON() } : this.internalError(err);
     }
@@ -148,9 +171,10 @@ export class Agent {
       duration_ms: Math.round((performance.now() - started) * 10) / 10,
       forced: job.force,
       plan: prepared ? summarise(prepared.plan) : null,
-      spawns: this.host.spawns - spawnsBefore,
-      ...(outcome.stats ?? {}),
+      spawns: host.spawns,
+      ...(outcome.stats ? { ...outcome.stats, announcements: outcome.stats.announcements.length } : {}),
     });
+    if (outcome.stats?.announcements.length) this.announcer.announce(outcome.stats.announcements);
     return { ...outcome, plan: prepared?.plan };
   }
 
@@ -159,9 +183,11 @@ export class Agent {
     return { status: 500, body: { error: 'internal error while applying the configuration', issues: [] } };
   }
 
-  private async execute(prepared: Prepared): Promise<ApplyOutcome> {
-    const writes = prepared.plan.steps.filter((s) => s.kind === 'write-file');
-    if (writes.length > 0) {
+  private async execute(prepared: Prepared, host: Host): Promise<ApplyOutcome> {
+    const written = new Set(prepared.plan.steps.flatMap((s) => (s.kind === 'write-file' ? [s.path] : [])));
+    // only what changes is checked; a failed check leaves everything as it was
+    const groups = ALL_CHECKS.filter((g) => CHECKED_FILES[g].some((f) => written.has(f)));
+    if (groups.length > 0) {
       const content = (p: string) => prepared.files.find((f) => f.path === p)?.content ?? '';
       const failures = await checkAll(
         {
@@ -172,7 +198,8 @@ export class Agent {
           dnsmasqOpts: content(FILES.dnsmasqOpts),
           bird6: content(FILES.bird6),
         },
-        { tmpDir: this.paths.tmpDir },
+        { tmpDir: this.paths.tmpDir, host },
+        groups,
       );
       if (failures.length > 0) {
         this.log.error('apply.check_failed', { failures });
@@ -184,11 +211,11 @@ export class Agent {
     }
     let stats: ExecStats;
     try {
-      stats = await execute(prepared.plan, this.execContext());
+      stats = await execute(prepared.plan, this.execContext(host));
     } catch (err) {
       if (!(err instanceof ApplyError)) throw err;
       this.log.error('apply.step_failed', { ...err.failure });
-      const rolledBack = await this.rollback();
+      const rolledBack = await this.rollback(host);
       return {
         status: 500,
         body: {
@@ -204,19 +231,21 @@ export class Agent {
     return { status: 200, body: { configuration: prepared.body }, stats };
   }
 
-  private execContext() {
-    return { host: this.host, paths: this.paths, services: this.services, log: this.log };
+  private execContext(host: Host) {
+    return { host, paths: this.paths, services: this.services, log: this.log };
   }
 
   /** Back to the last good configuration, from whatever state the failed step left. */
-  private async rollback(): Promise<boolean> {
+  private async rollback(host: Host): Promise<boolean> {
     if (!this.applied) {
       this.log.warn('apply.no_rollback', { reason: 'no configuration was applied before' });
       return false;
     }
     try {
-      const prepared = prepareConfig(this.applied.body, await this.facts(), this.paths.root, { force: true });
-      await execute(prepared.plan, this.execContext());
+      const prepared = prepareConfig(this.applied.body, await gatherFacts(host, this.paths.root, this.services.facts()), this.paths.root, {
+        force: true,
+      });
+      await execute(prepared.plan, this.execContext(host));
       this.log.info('apply.rolled_back', { steps: prepared.plan.steps.length });
       return true;
     } catch (err) {

@@ -5,6 +5,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
+import type { Host } from './host.ts';
 
 export interface CheckFailure {
   checker: string;
@@ -17,10 +18,17 @@ export interface CheckerOptions {
   /** argv prefix, such as ['ip', 'netns', 'exec', 'ns1'] */
   wrap?: string[];
   tmpDir?: string;
+  /** run through the agent's Host, so the spawns are counted */
+  host?: Host;
 }
 
 async function run(name: string, argv: string[], opts: CheckerOptions, input?: string): Promise<CheckFailure | null> {
   const full = [...(opts.wrap ?? []), ...argv];
+  if (opts.host) {
+    const r = await opts.host.run(full, { input, timeoutMs: 20_000 });
+    if (r.exitCode === 0) return null;
+    return { checker: name, argv: full, exitCode: r.exitCode, stderr: (r.stderr || r.stdout).slice(0, 4000) };
+  }
   const r = await execa(full[0] as string, full.slice(1), { input, reject: false, timeout: 20_000 });
   if (r.exitCode === 0 && !r.failed) return null;
   return { checker: name, argv: full, exitCode: r.exitCode, stderr: `${r.stderr || r.stdout || r.message}`.slice(0, 4000) };
@@ -76,13 +84,17 @@ export interface RenderedSet {
   bird6: string;
 }
 
-/** Every checker, in parallel; the failures (empty when all passed). */
-export async function checkAll(files: RenderedSet, opts: CheckerOptions = {}): Promise<CheckFailure[]> {
-  const results = await Promise.all([
-    checkIptables(4, files.rulesV4, opts),
-    checkIptables(6, files.rulesV6, opts),
-    checkDnsmasq(files.dnsmasqConf, files.dnsmasqHosts, files.dnsmasqOpts, opts),
-    checkBird6(files.bird6, opts),
-  ]);
+export type CheckGroup = 'iptables-v4' | 'iptables-v6' | 'dnsmasq' | 'bird6';
+export const ALL_CHECKS: readonly CheckGroup[] = ['iptables-v4', 'iptables-v6', 'dnsmasq', 'bird6'];
+
+/** The checkers of the given groups (all by default), in parallel; the failures (empty when all passed). */
+export async function checkAll(files: RenderedSet, opts: CheckerOptions = {}, groups: readonly CheckGroup[] = ALL_CHECKS): Promise<CheckFailure[]> {
+  const jobs: Record<CheckGroup, () => Promise<CheckFailure | null>> = {
+    'iptables-v4': () => checkIptables(4, files.rulesV4, opts),
+    'iptables-v6': () => checkIptables(6, files.rulesV6, opts),
+    dnsmasq: () => checkDnsmasq(files.dnsmasqConf, files.dnsmasqHosts, files.dnsmasqOpts, opts),
+    bird6: () => checkBird6(files.bird6, opts),
+  };
+  const results = await Promise.all(groups.map((g) => jobs[g]()));
   return results.filter((r): r is CheckFailure => r !== null);
 }

@@ -3,7 +3,6 @@ import { parseArgs } from 'node:util';
 import { configureManagement } from './configure-management.ts';
 import type { MetadataProxyOptions } from './metadata/proxy.ts';
 import { renderCommand } from './render-command.ts';
-import { labDown, labStatus, labUp } from './lab/lab.ts';
 import { serve } from './serve.ts';
 
 const USAGE = `usage:
@@ -86,6 +85,8 @@ export async function main(argv: string[]): Promise<number> {
       }
       case 'lab': {
         const [sub, ...labArgs] = rest;
+        // the lab is a test harness: not loaded for the other commands
+        const { labDown, labStatus, labUp } = await import('./lab/lab.ts');
         const { values } = parseArgs({
           args: labArgs,
           options: { payload: { type: 'string' }, prefix: { type: 'string', default: 'lab' } },

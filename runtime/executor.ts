@@ -36,6 +36,8 @@ export interface ExecStats {
   restarts: number;
   reloads: number;
   iptablesReloads: number;
+  /** gratuitous ARPs to send once the apply has answered */
+  announcements: { ifname: string; address: string }[];
 }
 
 /** Atomic and durable: temp file in the same directory, fsync, rename, fsync the directory. */
@@ -129,10 +131,8 @@ async function runStep(ctx: ExecContext, step: Step, index: number, stats: ExecS
       await host.run(['conntrack', '-D', '-q', step.address]);
       return;
     case 'garp':
-      // an announcement, not a change: it runs alongside the rest and cannot fail the apply
-      void host.run(['arping', '-U', '-c', '1', '-I', step.ifname, step.address], { timeoutMs: 3000 }).then((r) => {
-        if (r.exitCode !== 0) ctx.log.warn('apply.garp_failed', { ifname: step.ifname, address: step.address, stderr: r.stderr.trim() });
-      });
+      // an announcement, not a change: sent after the answer, it cannot fail the apply
+      stats.announcements.push({ ifname: step.ifname, address: step.address });
       return;
     case 'hostname':
       await check(['hostname', step.name]);
@@ -171,7 +171,7 @@ async function serviceStep(ctx: ExecContext, step: Extract<Step, { kind: 'servic
           return;
         }
         {
-          const r = await services.reconfigureBird6();
+          const r = await services.reconfigureBird6(ctx.host);
           if (!r.ok) fail(index, step, r.argv, r.exitCode, r.output);
         }
         return;
@@ -184,7 +184,7 @@ async function serviceStep(ctx: ExecContext, step: Extract<Step, { kind: 'servic
 }
 
 export async function execute(plan: Plan, ctx: ExecContext): Promise<ExecStats> {
-  const stats: ExecStats = { filesWritten: 0, restarts: 0, reloads: 0, iptablesReloads: 0 };
+  const stats: ExecStats = { filesWritten: 0, restarts: 0, reloads: 0, iptablesReloads: 0, announcements: [] };
   for (const [index, step] of plan.steps.entries()) {
     if (await injectedFailure(ctx.paths, step)) fail(index, step, [], null, 'failure injected for testing');
     await runStep(ctx, step, index, stats);

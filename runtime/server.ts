@@ -55,7 +55,7 @@ async function putConfig(agent: Agent, req: IRequest): Promise<Response> {
     throw new HttpError(400, `malformed JSON: ${(err as Error).message.slice(0, 200)}`);
   }
   const dry = String(req.query.dry_run ?? '');
-  const outcome = await agent.put(body, dry === '1' || dry === 'true');
+  const outcome = await agent.put(body, dry === '1' || dry === 'true', raw);
   return json(outcome.body, { status: outcome.status });
 }
 
@@ -74,7 +74,18 @@ async function status(agent: Agent): Promise<Response> {
   return json(statusResponse({ v4, v6 }));
 }
 
-async function firewallRules(agent: Agent): Promise<Response> {
+/** Probes arriving together share one listing: 50 liveness probes need not start 100 processes. */
+function sharedFirewallListing(agent: Agent): () => Promise<string> {
+  let inflight: Promise<string> | null = null;
+  return () => {
+    inflight ??= listFirewall(agent).finally(() => {
+      inflight = null;
+    });
+    return inflight;
+  };
+}
+
+async function listFirewall(agent: Agent): Promise<string> {
   const [v4, v6] = await Promise.all([
     agent.host.run(['iptables', '-w', '2', '-L', '-n'], { timeoutMs: PROBE_TIMEOUT_MS }),
     agent.host.run(['ip6tables', '-w', '2', '-L', '-n'], { timeoutMs: PROBE_TIMEOUT_MS }),
@@ -83,10 +94,11 @@ async function firewallRules(agent: Agent): Promise<Response> {
     agent.log.error('firewall.list_failed', { v4: v4.stderr.trim(), v6: v6.stderr.trim() });
     throw new HttpError(500, 'listing the firewall rules failed');
   }
-  return text(`${v4.stdout}${v6.stdout}`, TEXT);
+  return `${v4.stdout}${v6.stdout}`;
 }
 
 export function buildRouter(agent: Agent) {
+  const firewall = sharedFirewallListing(agent);
   const router = AutoRouter({
     catch: (err: unknown) => {
       if (err instanceof HttpError) return json(err.toJSON(), { status: err.status });
@@ -100,7 +112,7 @@ export function buildRouter(agent: Agent) {
     ['/v1', { GET: () => text(WELCOME, TEXT) }],
     ['/v1/base', { GET: () => text(WELCOME, TEXT) }],
     ['/v1/status', { GET: () => status(agent) }],
-    ['/v1/firewall/rules', { GET: () => firewallRules(agent) }],
+    ['/v1/firewall/rules', { GET: async () => text(await firewall(), TEXT) }],
     [
       '/v1/system/interfaces',
       { GET: async () => json(interfacesResponse({ links: await agent.links() }, agent.descriptions())) },

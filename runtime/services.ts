@@ -20,7 +20,6 @@ export class Services {
 
   constructor(
     private readonly paths: RootPaths,
-    private readonly host: Host,
     log: Logger,
     metadataOptions: Partial<MetadataProxyOptions> = {},
   ) {
@@ -72,9 +71,9 @@ export class Services {
   }
 
   /** bird6 takes a new configuration through its control socket, without dropping sessions. */
-  async reconfigureBird6(): Promise<{ ok: boolean; argv: string[]; output: string; exitCode: number }> {
+  async reconfigureBird6(host: Host): Promise<{ ok: boolean; argv: string[]; output: string; exitCode: number }> {
     const argv = ['birdc6', '-s', this.paths.bird6Ctl, 'configure'];
-    const r = await this.host.run(argv, { timeoutMs: 10_000 });
+    const r = await host.run(argv, { timeoutMs: 10_000 });
     const output = `${r.stdout}${r.stderr}`;
     const ok = r.exitCode === 0 && /Reconfigur(ed|ation in progress|ation already in progress)/.test(output);
     return { ok, argv, output, exitCode: r.exitCode };

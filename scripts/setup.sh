@@ -9,3 +9,5 @@ apt-get install -y -qq --no-install-recommends \
   iproute2 iptables dnsmasq-base bird conntrack iputils-arping iputils-ping \
   isc-dhcp-client curl procps util-linux kmod ca-certificates >/dev/null
 npm ci --no-audit --no-fund --loglevel=error
+# the production form of the agent: dist/appliance.mjs
+npm run build --silent

@@ -7,15 +7,24 @@ import { HttpError } from '../errors.ts';
 import { interfaceMap, type Facts } from '../facts.ts';
 import { planConfiguration, type Plan, type PlanOptions } from '../plan.ts';
 
-export interface Prepared {
+export interface Rendered {
   body: Record<string, unknown>;
   model: Model;
   files: RenderedFile[];
+}
+
+export interface Prepared extends Rendered {
   plan: Plan;
 }
 
 /** Throws HttpError 422 with every issue when the body is not a valid configuration for this host. */
 export function prepareConfig(raw: unknown, facts: Facts, root: string, options: PlanOptions = {}): Prepared {
+  const rendered = renderConfig(raw, facts, root);
+  return { ...rendered, plan: planConfiguration(rendered.model, rendered.files, facts, options) };
+}
+
+/** Validation against the host's interfaces and rendering, without the plan. */
+export function renderConfig(raw: unknown, facts: Facts, root: string): Rendered {
   const parsed = parseConfiguration(raw, interfaceMap(facts));
   if (!parsed.ok) throw new HttpError(422, 'the configuration is invalid', parsed.issues);
   if (!parsed.model.management) {
@@ -24,8 +33,7 @@ export function prepareConfig(raw: unknown, facts: Facts, root: string, options:
       { path: 'networks', message: 'must include a network of type management: without it the router would be cut off from its orchestrator' },
     ]);
   }
-  const files = renderAll(parsed.model, root);
-  return { body: parsed.body, model: parsed.model, files, plan: planConfiguration(parsed.model, files, facts, options) };
+  return { body: parsed.body, model: parsed.model, files: renderAll(parsed.model, root) };
 }
 
 /** GET /v1/system/config: the configuration as applied (secrets withheld). */

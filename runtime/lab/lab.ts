@@ -17,8 +17,9 @@ import { alive } from '../supervisor.ts';
 import { buildTopology, EXT_HTTP_PORT, type LabTopology, type LabVm, TCP_ECHO_PORT, VM_HTTP_PORT } from './topology.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-export const REPO = path.resolve(here, '..', '..');
-const LAB_NODE = path.join(here, 'lab-node.mjs');
+// runtime/lab in the source tree, dist/ in the bundle
+export const REPO = path.basename(here) === 'dist' ? path.dirname(here) : path.resolve(here, '..', '..');
+const LAB_NODE = path.join(REPO, 'runtime', 'lab', 'lab-node.mjs');
 const APPLIANCE = path.join(REPO, 'scripts', 'appliance.mjs');
 export const DEFAULT_PAYLOAD = path.join(REPO, 'renderers', 'testdata', 'seed-example', 'input.json');
 
@@ -46,6 +47,8 @@ export interface LabUpOptions {
   maxVmsPerNetwork?: number;
   /** extra environment for the agent */
   agentEnv?: Record<string, string>;
+  /** the agent's entry script: scripts/appliance.mjs (sources through tsx, the default) or dist/appliance.mjs (the bundle) */
+  agentEntry?: string;
   log?: (line: string) => void;
 }
 
@@ -132,10 +135,10 @@ export class Lab {
     }
   }
 
-  async startAgent(env: Record<string, string> = {}): Promise<number> {
+  async startAgent(env: Record<string, string> = {}, entry = this.topo.agentEntry ?? APPLIANCE): Promise<number> {
     const t = this.topo;
     const targets = (t.ext?.cidrs ?? []).map((c) => c.split('/')[0] as string);
-    const argv = ['unshare', '--uts', '--', process.execPath, APPLIANCE, 'serve', '--root', this.root];
+    const argv = ['unshare', '--uts', '--', process.execPath, entry, 'serve', '--root', this.root];
     for (const target of targets) argv.push('--status-target', target);
     const child = await spawnIn(t.routerNs, argv, path.join(t.dir, 'agent.log'), env);
     await writeFile(path.join(t.dir, 'agent.pid'), `${child.pid}\n`);
@@ -408,6 +411,7 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
   const dir = labDir(prefix);
   await mkdir(dir, { recursive: true, mode: 0o755 });
   const topo = buildTopology(model, prefix, dir, opts.maxVmsPerNetwork ?? 4);
+  if (opts.agentEntry) topo.agentEntry = path.resolve(opts.agentEntry);
   await writeFile(path.join(dir, 'lab.json'), `${JSON.stringify(topo, null, 1)}\n`);
   await writeFile(path.join(dir, 'payload.json'), bodyText);
   await writeFile(path.join(dir, 'dhclient.conf'), DHCLIENT_CONF);

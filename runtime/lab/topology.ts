@@ -36,6 +36,8 @@ export interface LabTopology {
   mgmt: { ns: string; index: number; cidrs: string[]; routerAddress: string; routerCidr: string; orchestrator: { address: string; port: number } } | null;
   ext: { ns: string; index: number; cidrs: string[]; httpPort: number; bgp: { localAs: number; peerAs: number; local: string; peer: string } | null } | null;
   vms: LabVm[];
+  /** the agent's entry script when not the default */
+  agentEntry?: string;
 }
 
 export const EXT_HTTP_PORT = 8080;
