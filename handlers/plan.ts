@@ -33,6 +33,11 @@ export function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
+/** renderAll computes each digest once; a re-push of the same body reuses them. */
+export function digestOf(file: RenderedFile): string {
+  return file.digest ?? sha256(file.content);
+}
+
 export function summarise(plan: Plan): Record<string, number> {
   const out: Record<string, number> = {};
   for (const s of plan.steps) {
@@ -165,7 +170,7 @@ function fileSteps(files: RenderedFile[], facts: Facts): { steps: Step[]; change
   const changed = new Set<string>();
   const steps: Step[] = [];
   for (const f of files) {
-    if (facts.files[f.path] === sha256(f.content)) continue;
+    if (facts.files[f.path] === digestOf(f)) continue;
     changed.add(f.path);
     steps.push({ kind: 'write-file', path: f.path, content: f.content, mode: f.mode });
   }

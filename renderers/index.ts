@@ -1,5 +1,6 @@
 // Everything the model turns into: a list of files, deterministic, relative to
 // the agent's root directory.
+import { createHash } from 'node:crypto';
 import type { Model } from '../schema/model.ts';
 import { renderBird6 } from './bird6.ts';
 import { renderDnsmasq } from './dnsmasq.ts';
@@ -13,6 +14,8 @@ export interface RenderedFile {
   content: string;
   mode: number;
   kind: FileKind;
+  /** sha256 of content, hex */
+  digest?: string;
 }
 
 export const FILES = {
@@ -28,6 +31,10 @@ export const FILES = {
 } as const;
 
 export function renderAll(m: Model, root: string): RenderedFile[] {
+  return renderFiles(m, root).map((f) => ({ ...f, digest: createHash('sha256').update(f.content).digest('hex') }));
+}
+
+function renderFiles(m: Model, root: string): RenderedFile[] {
   const abs = (p: string) => `${root.replace(/\/+$/, '')}/${p}`;
   const fw = renderIptables(m);
   const dns = renderDnsmasq(m, { hostsFile: abs(FILES.dnsmasqHosts), optsFile: abs(FILES.dnsmasqOpts) });

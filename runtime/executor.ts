@@ -183,11 +183,38 @@ async function serviceStep(ctx: ExecContext, step: Extract<Step, { kind: 'servic
   }
 }
 
+/**
+ * Steps that touch independent things run together when they are next to each
+ * other in the plan: file writes, sysctls, the two firewall families, conntrack
+ * flushes, and the actions of different services. Order between kinds stays.
+ */
+function batches(steps: Step[]): { index: number; step: Step }[][] {
+  const parallel = new Set(['write-file', 'sysctl', 'iptables-restore', 'conntrack-flush', 'service', 'garp']);
+  const out: { index: number; step: Step }[][] = [];
+  steps.forEach((step, index) => {
+    const last = out.at(-1);
+    const head = last?.[0]?.step;
+    const joins =
+      head !== undefined &&
+      head.kind === step.kind &&
+      parallel.has(step.kind) &&
+      (step.kind !== 'service' || !last?.some((x) => x.step.kind === 'service' && x.step.name === step.name));
+    if (joins && last) last.push({ index, step });
+    else out.push([{ index, step }]);
+  });
+  return out;
+}
+
 export async function execute(plan: Plan, ctx: ExecContext): Promise<ExecStats> {
   const stats: ExecStats = { filesWritten: 0, restarts: 0, reloads: 0, iptablesReloads: 0, announcements: [] };
-  for (const [index, step] of plan.steps.entries()) {
-    if (await injectedFailure(ctx.paths, step)) fail(index, step, [], null, 'failure injected for testing');
-    await runStep(ctx, step, index, stats);
+  for (const batch of batches(plan.steps)) {
+    for (const { index, step } of batch) {
+      if (await injectedFailure(ctx.paths, step)) fail(index, step, [], null, 'failure injected for testing');
+    }
+    const results = await Promise.allSettled(batch.map(({ index, step }) => runStep(ctx, step, index, stats)));
+    // the first failing step in plan order is the one reported
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
   }
   return stats;
 }

@@ -1,5 +1,5 @@
 // Gathers host facts fresh for every request that needs them.
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { AddressFact, Facts, LinkFact, RouteFact, ServiceFact } from '../handlers/facts.ts';
@@ -83,10 +83,21 @@ export async function linkFacts(host: Host): Promise<LinkFact[]> {
   return parseLinks(await ipJson<IpLink>(host, ['-d', 'address', 'show']));
 }
 
+/** Digests of managed files by identity (inode, size, mtime): unchanged files are not read again. */
+const digestCache = new Map<string, { stamp: string; digest: string }>();
+
 async function digest(root: string, rel: string): Promise<string | null> {
+  const file = path.join(root, rel);
   try {
-    return sha256(await readFile(path.join(root, rel), 'utf8'));
+    const st = await stat(file, { bigint: true });
+    const stamp = `${st.ino}/${st.size}/${st.mtimeNs}/${st.ctimeNs}`;
+    const cached = digestCache.get(file);
+    if (cached?.stamp === stamp) return cached.digest;
+    const d = sha256(await readFile(file, 'utf8'));
+    digestCache.set(file, { stamp, digest: d });
+    return d;
   } catch {
+    digestCache.delete(file);
     return null;
   }
 }
