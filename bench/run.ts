@@ -4,7 +4,7 @@
 //   apply    PUTs to the agent in lab router namespaces (seed-example, large-scale)
 //            and the floor: the same files and addresses by the fewest direct commands
 //   api      GETs under load and the liveness probe during applies (large-scale)
-//   startup  `node scripts/appliance.mjs serve` to its first 200, and its memory
+//   startup  `node dist/appliance.mjs serve` (the production bundle) to its first 200, and its memory
 //   metadata the metadata proxy against its upstream called directly (bench/metadata-proxy.ts)
 //
 // Options: --json FILE (write the figures), --quick (fewer repetitions),
@@ -193,7 +193,7 @@ function printApi(a: ApiBench): void {
 }
 
 function printStartup(s: NonNullable<Results['startup']>): void {
-  console.log('\n## Start-up: `node scripts/appliance.mjs serve --root EMPTY --listen 127.0.0.1:5000` in its own namespace (ms)');
+  console.log('\n## Start-up: `node dist/appliance.mjs serve --root EMPTY --listen 127.0.0.1:5000` in its own namespace (ms)');
   const rows = [
     ['spawn to first 200 of GET /v1/firewall/rules', ...sumCells(s.first_200_ms)],
     ['spawn to first answer', ...sumCells(s.first_answer_ms)],

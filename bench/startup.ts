@@ -1,4 +1,4 @@
-// Start-up: `node scripts/appliance.mjs serve` (the way the README runs the
+// Start-up: `node dist/appliance.mjs serve` (the production bundle) (the way the README runs the
 // agent) in a network namespace made for it, with an empty root, measured by
 // bench/startup-probe.mjs from inside that namespace: time from the spawn to
 // the first 200 of the liveness probe, and the resident memory then.
