@@ -384,4 +384,27 @@ test('14b. the no-external payload: tenants get leases and reach each other', as
   }
 });
 
+test('14c. the large-scale payload (22 networks, 2000 allocations, 200 floating IPs) applies, and its re-push is a no-op', async () => {
+  const prefix = `x${run}`;
+  try {
+    const big = await labUp({ payload: testdata('large-scale'), prefix, maxVmsPerNetwork: 0 });
+    const body = load('large-scale');
+    const links = JSON.parse(await big.must(big.topo.routerNs, ['ip', '-j', 'addr', 'show'])) as Body[];
+    const on = (dev: string) => (links.find((l) => l.ifname === dev)?.addr_info as Body[]).map((a) => a.local as string);
+    assert.is(on('eth1').filter((a) => a.startsWith('172.24.')).length, 1 + body.floating_ips.length);
+    assert.ok(on('eth21').includes(body.networks[21].interface.addresses[0].split('/')[0]));
+    const hosts = readFileSync(path.join(big.root, 'etc', 'dnsmasq', 'dhcp-hosts'), 'utf8');
+    assert.ok(hosts.split('\n').length > 1900, 'every VM has its reservation');
+    const again = await big.push(JSON.stringify(body));
+    assert.is(again.status, 200);
+    const lastApply = readFileSync(path.join(big.topo.dir, 'agent.log'), 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('"event":"apply"'))
+      .at(-1) as string;
+    assert.equal(JSON.parse(lastApply).plan, {});
+  } finally {
+    await labDown(prefix);
+  }
+});
+
 test.run();
