@@ -384,6 +384,21 @@ test('14b. the no-external payload: tenants get leases and reach each other', as
   }
 });
 
+test('14d. a DHCP-enabled SLAAC subnet: EUI-64 address by SLAAC, DNS by stateless DHCPv6', async () => {
+  const prefix = `d${run}`;
+  try {
+    const sl = await labUp({ payload: testdata('stateless-v6'), prefix, maxVmsPerNetwork: 1 });
+    const v = sl.topo.vms[0] as LabVm;
+    assert.is(v.v6Mode, 'stateless');
+    const slaac = v.ipv6[0] as string;
+    await sl.waitFor(async () => (await sl.vmAddresses(v)).includes(slaac), 20_000, 'the SLAAC address');
+    await sl.waitFor(async () => (await sl.dhcpState(v, 6)).dns6 === '2001:db8::53', 20_000, 'the DHCPv6 information reply');
+    assert.is((await sl.dhcpState(v, 6)).ip6, '', 'no address from DHCPv6');
+  } finally {
+    await labDown(prefix);
+  }
+});
+
 test('14c. the large-scale payload (22 networks, 2000 allocations, 200 floating IPs) applies, and its re-push is a no-op', async () => {
   const prefix = `x${run}`;
   try {
