@@ -84,7 +84,14 @@ export async function benchApi(opts: { prefix: string; quick?: boolean; register
   opts.register(opts.prefix);
   try {
     progress('api: lab with large-scale.json');
-    const lab = await labUp({ payload: file, prefix: opts.prefix, push: false, dhcp: false, maxVmsPerNetwork: 0, agentEntry: PRODUCTION_ENTRY });
+    const lab = await labUp({
+      payload: file,
+      prefix: opts.prefix,
+      push: false,
+      dhcp: false,
+      maxVmsPerNetwork: 0,
+      agentEntry: PRODUCTION_ENTRY,
+    });
     const dir = lab.topo.dir;
     const f = { base: path.join(dir, 'bench-base.json'), alloc: path.join(dir, 'bench-alloc.json'), fip: path.join(dir, 'bench-fip.json') };
     await writeFile(f.base, variants.base);

@@ -64,12 +64,7 @@ export async function benchMetadataProxy(opts: MetadataProxyBenchOptions = {}): 
     const warmUp = Math.min(500, requests);
     await latencies(agent, [upstreamPort, proxyPort], warmUp);
     const [directLatency = [], proxiedLatency = []] = await latencies(agent, [upstreamPort, proxyPort], requests);
-    const [directSeconds = 0, proxiedSeconds = 0] = await throughput(
-      agent,
-      [upstreamPort, proxyPort],
-      requests,
-      concurrency,
-    );
+    const [directSeconds = 0, proxiedSeconds = 0] = await throughput(agent, [upstreamPort, proxyPort], requests, concurrency);
     const direct = stats(directLatency, requests / directSeconds);
     const proxied = stats(proxiedLatency, requests / proxiedSeconds);
     return {
@@ -117,12 +112,7 @@ async function latencies(agent: http.Agent, ports: readonly number[], count: num
 }
 
 /** Seconds each port takes for `count` requests at `workers` concurrency, in two alternating halves. */
-async function throughput(
-  agent: http.Agent,
-  ports: readonly number[],
-  count: number,
-  workers: number,
-): Promise<number[]> {
+async function throughput(agent: http.Agent, ports: readonly number[], count: number, workers: number): Promise<number[]> {
   const seconds = ports.map(() => 0);
   const halves = [Math.ceil(count / 2), Math.floor(count / 2)];
   for (const half of halves) {

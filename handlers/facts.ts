@@ -50,9 +50,7 @@ const NIC_KINDS = new Set([null, 'veth', 'macvlan', 'ipvlan', 'vlan']);
 
 /** Generic names ge0..geN in kernel ifindex order over ethernet links. */
 export function nicLinks(facts: Pick<Facts, 'links'>): LinkFact[] {
-  return facts.links
-    .filter((l) => l.linkType === 'ether' && NIC_KINDS.has(l.kind))
-    .sort((a, b) => a.ifindex - b.ifindex);
+  return facts.links.filter((l) => l.linkType === 'ether' && NIC_KINDS.has(l.kind)).sort((a, b) => a.ifindex - b.ifindex);
 }
 
 export function interfaceMap(facts: Pick<Facts, 'links'>): InterfaceMap {

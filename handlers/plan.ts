@@ -153,8 +153,7 @@ function routeCommands(
   shaken: Set<string>,
 ): { deletes: string[]; adds: string[] } {
   const wanted = wantedRoutes(m);
-  const same = (w: WantedRoute, r: RouteFact) =>
-    r.family === w.family && r.dst === w.dst && r.gateway === w.gateway && r.dev === w.dev;
+  const same = (w: WantedRoute, r: RouteFact) => r.family === w.family && r.dst === w.dst && r.gateway === w.gateway && r.dev === w.dev;
   const deletes = routes
     .filter((r) => r.protocol === 'static' && r.dev !== null && managedLinks.has(r.dev))
     .filter((r) => !wanted.some((w) => same(w, r)))

@@ -37,7 +37,10 @@ export function bird6View(m: Model) {
   return {
     provenance: PROVENANCE,
     routerId: m.routerId,
-    direct: [ext, ...tenants(m)].filter((n) => n !== null).map((n) => `"${n.ifname}"`).join(', '),
+    direct: [ext, ...tenants(m)]
+      .filter((n) => n !== null)
+      .map((n) => `"${n.ifname}"`)
+      .join(', '),
     announced,
     peers,
     asn: m.asn,

@@ -9,7 +9,9 @@ export const GOLDEN_ROOT = '/var/lib/appliance';
 export const testdataDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'testdata');
 
 export function goldenCases(): string[] {
-  return readdirSync(testdataDir).filter((c) => existsSync(path.join(testdataDir, c, 'input.json'))).sort();
+  return readdirSync(testdataDir)
+    .filter((c) => existsSync(path.join(testdataDir, c, 'input.json')))
+    .sort();
 }
 
 export function renderCase(name: string) {
@@ -18,4 +20,3 @@ export function renderCase(name: string) {
   if (!parsed.ok) throw new Error(`${name}: ${JSON.stringify(parsed.issues)}`);
   return { parsed, files: renderAll(parsed.model, GOLDEN_ROOT) };
 }
-

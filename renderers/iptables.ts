@@ -106,12 +106,20 @@ function natRules(m: Model): Entry[] {
     const v4 = firstAddress(t, 4);
     if (!v4) continue;
     note(`metadata for ${t.type} network ${t.id} on ${t.ifname}`);
-    rule('PREROUTING', `-i ${t.ifname} -d ${METADATA_ADDRESS}/32 -p tcp -m tcp --dport 80 -j DNAT --to-destination ${v4}:${metadataPort(t)}`);
+    rule(
+      'PREROUTING',
+      `-i ${t.ifname} -d ${METADATA_ADDRESS}/32 -p tcp -m tcp --dport 80 -j DNAT --to-destination ${v4}:${metadataPort(t)}`,
+    );
   }
   const v6Fips = ext ? m.floatingIps.filter((f) => f.family === 6) : [];
   for (const f of v6Fips) {
     out.push({ table: 'nat', family: 6, note: `floating IP ${f.floating} <-> ${f.fixed}` });
-    out.push({ table: 'nat', chain: 'PREROUTING', family: 6, spec: `-i ${f.ifname} -d ${f.floating}/128 -j DNAT --to-destination ${f.fixed}` });
+    out.push({
+      table: 'nat',
+      chain: 'PREROUTING',
+      family: 6,
+      spec: `-i ${f.ifname} -d ${f.floating}/128 -j DNAT --to-destination ${f.fixed}`,
+    });
     out.push({ table: 'nat', chain: 'POSTROUTING', family: 6, spec: `-s ${f.fixed}/128 -o ${f.ifname} -j SNAT --to-source ${f.floating}` });
   }
   if (!ext || (fips.length === 0 && !extV4)) return out;
@@ -169,9 +177,7 @@ function tableViews(entries: Entry[], family: 4 | 6): TableView[] {
       ...BUILTIN[name].map((c) => ({ name: c, policy: POLICY[`${name}:${c}`] ?? 'ACCEPT' })),
       ...(family === 4 ? CUSTOM[name] : []).map((c) => ({ name: c, policy: '-' })),
     ],
-    lines: mine
-      .filter((e) => e.table === name)
-      .map((e) => ('note' in e ? `# ${e.note}` : `-A ${e.chain} ${e.spec}`)),
+    lines: mine.filter((e) => e.table === name).map((e) => ('note' in e ? `# ${e.note}` : `-A ${e.chain} ${e.spec}`)),
   }));
 }
 

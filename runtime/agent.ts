@@ -5,7 +5,7 @@ import { chmod, mkdir, readFile } from 'node:fs/promises';
 import { HttpError } from '../handlers/errors.ts';
 import type { Facts } from '../handlers/facts.ts';
 import { interfaceMap } from '../handlers/facts.ts';
-import { planConfiguration, summarise, type Plan } from '../handlers/plan.ts';
+import { type Plan, planConfiguration, summarise } from '../handlers/plan.ts';
 import { type Prepared, prepareConfig, type Rendered, renderConfig } from '../handlers/v1/config.ts';
 import { FILES } from '../renderers/index.ts';
 import type { Model } from '../schema/model.ts';
@@ -55,7 +55,9 @@ const CHECKED_FILES: Record<CheckGroup, string[]> = {
 
 /** A plan as a dry run shows it: file contents replaced by their size. */
 function printable(plan: Plan) {
-  return plan.steps.map((s) => (s.kind === 'write-file' ? { kind: s.kind, path: s.path, bytes: Buffer.byteLength(s.content), mode: s.mode } : s));
+  return plan.steps.map((s) =>
+    s.kind === 'write-file' ? { kind: s.kind, path: s.path, bytes: Buffer.byteLength(s.content), mode: s.mode } : s,
+  );
 }
 
 export class Agent {
@@ -226,7 +228,11 @@ export class Agent {
         },
       };
     }
-    await writeFileAtomic(this.paths.state, `${JSON.stringify({ configuration: prepared.body, applied_at: new Date().toISOString() })}\n`, 0o600);
+    await writeFileAtomic(
+      this.paths.state,
+      `${JSON.stringify({ configuration: prepared.body, applied_at: new Date().toISOString() })}\n`,
+      0o600,
+    );
     this.applied = { body: prepared.body, model: prepared.model };
     return { status: 200, body: { configuration: prepared.body }, stats };
   }

@@ -88,7 +88,11 @@ export type CheckGroup = 'iptables-v4' | 'iptables-v6' | 'dnsmasq' | 'bird6';
 export const ALL_CHECKS: readonly CheckGroup[] = ['iptables-v4', 'iptables-v6', 'dnsmasq', 'bird6'];
 
 /** The checkers of the given groups (all by default), in parallel; the failures (empty when all passed). */
-export async function checkAll(files: RenderedSet, opts: CheckerOptions = {}, groups: readonly CheckGroup[] = ALL_CHECKS): Promise<CheckFailure[]> {
+export async function checkAll(
+  files: RenderedSet,
+  opts: CheckerOptions = {},
+  groups: readonly CheckGroup[] = ALL_CHECKS,
+): Promise<CheckFailure[]> {
   const jobs: Record<CheckGroup, () => Promise<CheckFailure | null>> = {
     'iptables-v4': () => checkIptables(4, files.rulesV4, opts),
     'iptables-v6': () => checkIptables(6, files.rulesV6, opts),

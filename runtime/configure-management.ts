@@ -33,6 +33,8 @@ export async function configureManagement(opts: { mac?: string; address?: string
       return 1;
     }
   }
-  process.stdout.write(`${JSON.stringify({ ifname: link.ifname, mac, address: `${cidr.address}/${cidr.prefixLength}`, changes: commands })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ ifname: link.ifname, mac, address: `${cidr.address}/${cidr.prefixLength}`, changes: commands })}\n`,
+  );
   return 0;
 }

@@ -125,7 +125,11 @@ export async function gatherFacts(host: Host, root: string, services: Record<str
   );
   const keys = ['net/ipv4/ip_forward', 'net/ipv6/conf/all/forwarding'];
   for (const l of links) {
-    keys.push(`net/ipv6/conf/${l.ifname}/accept_dad`, `net/ipv4/conf/${l.ifname}/arp_notify`, `net/ipv4/conf/${l.ifname}/promote_secondaries`);
+    keys.push(
+      `net/ipv6/conf/${l.ifname}/accept_dad`,
+      `net/ipv4/conf/${l.ifname}/arp_notify`,
+      `net/ipv4/conf/${l.ifname}/promote_secondaries`,
+    );
   }
   const sysctls: Record<string, string> = {};
   await Promise.all(

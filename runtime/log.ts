@@ -22,8 +22,10 @@ export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
 /** A logger that keeps records in memory, for tests. */
 export function memoryLogger(): Logger & { records: { level: string; event: string; fields: LogFields }[] } {
   const records: { level: string; event: string; fields: LogFields }[] = [];
-  const push = (level: string) => (event: string, fields: LogFields = {}) => {
-    records.push({ level, event, fields });
-  };
+  const push =
+    (level: string) =>
+    (event: string, fields: LogFields = {}) => {
+      records.push({ level, event, fields });
+    };
   return { records, info: push('info'), warn: push('warn'), error: push('error') };
 }

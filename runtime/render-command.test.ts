@@ -15,10 +15,15 @@ test('render writes every file and prints a manifest of kinds', async () => {
   try {
     const r = await execa(process.execPath, [cli, 'render', '--config', payload('seed-example'), '--out', out]);
     const manifest = JSON.parse(r.stdout) as { path: string; kind: string }[];
-    assert.equal(
-      [...new Set(manifest.map((m) => m.kind))].sort(),
-      ['bird6', 'dnsmasq', 'hostname', 'hosts', 'iptables-v4', 'iptables-v6', 'metadata'],
-    );
+    assert.equal([...new Set(manifest.map((m) => m.kind))].sort(), [
+      'bird6',
+      'dnsmasq',
+      'hostname',
+      'hosts',
+      'iptables-v4',
+      'iptables-v6',
+      'metadata',
+    ]);
     for (const m of manifest) {
       assert.ok(m.path.startsWith(out), m.path);
       assert.ok(existsSync(m.path), m.path);
@@ -33,7 +38,16 @@ test('render writes every file and prints a manifest of kinds', async () => {
 test('render applies --ifmap to every file', async () => {
   const out = mkdtempSync(path.join(os.tmpdir(), 'render-'));
   try {
-    await execa(process.execPath, [cli, 'render', '--config', payload('seed-example'), '--out', out, '--ifmap', 'ge0=ens3,ge1=ens4,ge2=ens5']);
+    await execa(process.execPath, [
+      cli,
+      'render',
+      '--config',
+      payload('seed-example'),
+      '--out',
+      out,
+      '--ifmap',
+      'ge0=ens3,ge1=ens4,ge2=ens5',
+    ]);
     const rules = readFileSync(path.join(out, 'etc/iptables/rules.v4'), 'utf8');
     const dnsmasq = readFileSync(path.join(out, 'etc/dnsmasq/dnsmasq.conf'), 'utf8');
     const bird = readFileSync(path.join(out, 'etc/bird/bird6.conf'), 'utf8');
@@ -53,7 +67,9 @@ test('invalid input exits 2 with the issues on stderr and writes nothing', async
     body.hostname = 'evil\nhost';
     body.networks[2].allocations[1].mac_address = 'fa:16:3e:zz:00:01';
     writeFileSync(path.join(dir, 'bad.json'), JSON.stringify(body));
-    const r = await execa(process.execPath, [cli, 'render', '--config', path.join(dir, 'bad.json'), '--out', path.join(dir, 'out')], { reject: false });
+    const r = await execa(process.execPath, [cli, 'render', '--config', path.join(dir, 'bad.json'), '--out', path.join(dir, 'out')], {
+      reject: false,
+    });
     assert.is(r.exitCode, 2);
     assert.match(r.stderr, 'hostname:');
     assert.match(r.stderr, 'networks.2.allocations.1.mac_address:');
@@ -64,7 +80,11 @@ test('invalid input exits 2 with the issues on stderr and writes nothing', async
 });
 
 test('a bad --ifmap is refused', async () => {
-  const r = await execa(process.execPath, [cli, 'render', '--config', payload('seed-example'), '--out', '/nonexistent', '--ifmap', 'ge0=eth0;rm'], { reject: false });
+  const r = await execa(
+    process.execPath,
+    [cli, 'render', '--config', payload('seed-example'), '--out', '/nonexistent', '--ifmap', 'ge0=eth0;rm'],
+    { reject: false },
+  );
   assert.is(r.exitCode, 2);
   assert.match(r.stderr, '--ifmap');
 });

@@ -46,6 +46,12 @@ export async function renderCommand(opts: { config?: string; out?: string; ifmap
     await writeFile(`${target}.tmp`, f.content, { mode: f.mode });
     await rename(`${target}.tmp`, target);
   }
-  process.stdout.write(`${JSON.stringify(files.map((f) => ({ path: path.join(out, f.path), kind: f.kind })), null, 1)}\n`);
+  process.stdout.write(
+    `${JSON.stringify(
+      files.map((f) => ({ path: path.join(out, f.path), kind: f.kind })),
+      null,
+      1,
+    )}\n`,
+  );
   return 0;
 }

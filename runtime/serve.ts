@@ -2,11 +2,11 @@
 // the persisted configuration; without --listen the API follows the
 // management address.
 import type http from 'node:http';
-import { isLinkLocal } from '../schema/syntax.ts';
 import { nicLinks } from '../handlers/facts.ts';
+import { isLinkLocal } from '../schema/syntax.ts';
 import { Agent } from './agent.ts';
-import type { MetadataProxyOptions } from './metadata/proxy.ts';
 import { jsonLogger, type Logger } from './log.ts';
+import type { MetadataProxyOptions } from './metadata/proxy.ts';
 import { createHttpServer, type ListenAddress, listen, parseListen } from './server.ts';
 
 export const API_PORT = 5000;
@@ -45,7 +45,8 @@ export async function serve(opts: ServeOptions): Promise<{ agent: Agent; stop: (
     const follow = async () => {
       try {
         const wanted = await managementListen(agent);
-        for (const at of wanted) if (!servers.has(key(at))) await bind(at).catch((err) => log.warn('http.bind_failed', { address: at.host, error: String(err) }));
+        for (const at of wanted)
+          if (!servers.has(key(at))) await bind(at).catch((err) => log.warn('http.bind_failed', { address: at.host, error: String(err) }));
         for (const [k, server] of servers) {
           if (!wanted.some((at) => key(at) === k)) {
             server.close();
@@ -66,7 +67,15 @@ export async function serve(opts: ServeOptions): Promise<{ agent: Agent; stop: (
 
   const stop = async () => {
     if (timer) clearInterval(timer);
-    await Promise.all([...servers.values()].map((s) => new Promise((r) => { s.close(r); s.closeAllConnections(); })));
+    await Promise.all(
+      [...servers.values()].map(
+        (s) =>
+          new Promise((r) => {
+            s.close(r);
+            s.closeAllConnections();
+          }),
+      ),
+    );
     await agent.close();
   };
   return { agent, stop };

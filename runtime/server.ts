@@ -6,8 +6,8 @@ import type { AddressInfo } from 'node:net';
 import { createServerAdapter } from '@whatwg-node/server';
 import { AutoRouter, type IRequest, json, text } from 'itty-router';
 import { HttpError } from '../handlers/errors.ts';
-import { WELCOME } from '../handlers/v1/root.ts';
 import { configResponse } from '../handlers/v1/config.ts';
+import { WELCOME } from '../handlers/v1/root.ts';
 import { statusResponse, statusTargets } from '../handlers/v1/status.ts';
 import { interfaceResponse, interfacesResponse } from '../handlers/v1/system.ts';
 import type { Agent } from './agent.ts';
@@ -113,21 +113,14 @@ export function buildRouter(agent: Agent) {
     ['/v1/base', { GET: () => text(WELCOME, TEXT) }],
     ['/v1/status', { GET: () => status(agent) }],
     ['/v1/firewall/rules', { GET: async () => text(await firewall(), TEXT) }],
-    [
-      '/v1/system/interfaces',
-      { GET: async () => json(interfacesResponse({ links: await agent.links() }, agent.descriptions())) },
-    ],
+    ['/v1/system/interfaces', { GET: async () => json(interfacesResponse({ links: await agent.links() }, agent.descriptions())) }],
     [
       '/v1/system/interface/:ifname',
       {
-        GET: async (req) =>
-          json(interfaceResponse({ links: await agent.links() }, String(req.params.ifname), agent.descriptions())),
+        GET: async (req) => json(interfaceResponse({ links: await agent.links() }, String(req.params.ifname), agent.descriptions())),
       },
     ],
-    [
-      '/v1/system/config',
-      { GET: () => json(configResponse(agent.appliedBody)), PUT: (req) => putConfig(agent, req) },
-    ],
+    ['/v1/system/config', { GET: () => json(configResponse(agent.appliedBody)), PUT: (req) => putConfig(agent, req) }],
   ];
   for (const [path, methods] of routes) {
     const allowed = Object.keys(methods);

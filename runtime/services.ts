@@ -10,7 +10,11 @@ import { MetadataProxy, type MetadataProxyOptions } from './metadata/proxy.ts';
 import type { RootPaths } from './paths.ts';
 import { Daemon } from './supervisor.ts';
 
-const exists = (file: string) => stat(file).then(() => true, () => false);
+const exists = (file: string) =>
+  stat(file).then(
+    () => true,
+    () => false,
+  );
 
 export class Services {
   readonly dnsmasq: Daemon;

@@ -106,7 +106,10 @@ export class Daemon {
   private async spawnOnce(): Promise<void> {
     const argv = this.spec.argv();
     await rm(this.spec.pidFile, { force: true });
-    const logStart = await stat(this.spec.logFile).then((st) => st.size, () => 0);
+    const logStart = await stat(this.spec.logFile).then(
+      (st) => st.size,
+      () => 0,
+    );
     const out = await open(this.spec.logFile, 'a', 0o640);
     let child: ChildProcess;
     try {

@@ -12,6 +12,9 @@ export function fromZod(error: z.ZodError): Issue[] {
   return error.issues.slice(0, MAX_ISSUES).map((i) => ({
     // record keys come from the body: keep them short
     path: i.path.map((seg) => String(seg).slice(0, 64)).join('.') || '(body)',
-    message: i.code === 'invalid_key' ? `key ${JSON.stringify(String(i.path.at(-1)).slice(0, 64))} is invalid: ${i.issues[0]?.message ?? i.message}` : i.message,
+    message:
+      i.code === 'invalid_key'
+        ? `key ${JSON.stringify(String(i.path.at(-1)).slice(0, 64))} is invalid: ${i.issues[0]?.message ?? i.message}`
+        : i.message,
   }));
 }

@@ -17,8 +17,7 @@ import { eui64Address, parseAddress } from './syntax.ts';
 // biome-ignore lint/suspicious/noExplicitAny: test bodies are free-form JSON that the tests mutate
 type Json = any;
 
-const load = (name: string): Json =>
-  JSON.parse(readFileSync(new URL(`../renderers/testdata/${name}/input.json`, import.meta.url), 'utf8'));
+const load = (name: string): Json => JSON.parse(readFileSync(new URL(`../renderers/testdata/${name}/input.json`, import.meta.url), 'utf8'));
 const seed = (): Json => load('seed-example');
 
 const CUSTOM: InterfaceMap = { ge0: 'ens3', ge1: 'ens4', ge2: 'ens5' };
@@ -72,8 +71,14 @@ test('networks are classified as management, external, internal and isolated', (
   assert.is(m.management?.type, 'management');
   assert.is(m.external?.generic, 'ge1');
   assert.is(m.external?.type, 'external');
-  assert.equal(m.internal.map((n) => n.generic), ['ge2', 'ge4']);
-  assert.equal(m.isolated.map((n) => n.generic), ['ge3', 'ge5']);
+  assert.equal(
+    m.internal.map((n) => n.generic),
+    ['ge2', 'ge4'],
+  );
+  assert.equal(
+    m.isolated.map((n) => n.generic),
+    ['ge3', 'ge5'],
+  );
   assert.equal(
     m.networks.map((n) => n.type),
     ['management', 'external', 'internal', 'isolated', 'internal', 'isolated'],
@@ -83,7 +88,10 @@ test('networks are classified as management, external, internal and isolated', (
 
 test('the first network of a kind wins, in the order of the body (legacy: external first)', () => {
   const m = modelOf(load('legacy-2015-seed'));
-  assert.equal(m.networks.map((n) => n.type), ['external', 'management', 'internal']);
+  assert.equal(
+    m.networks.map((n) => n.type),
+    ['external', 'management', 'internal'],
+  );
   assert.is(m.external?.generic, 'ge1');
   assert.is(m.management?.generic, 'ge0');
   // the 2015 body has no orchestrator block: the hard-coded default
@@ -243,7 +251,10 @@ test('a floating IP outside every external subnet is an issue, not dropped', () 
   ];
   const issues = issuesOf(b);
   assertIssue(issues, 'floating_ips.1.floating_ip');
-  assert.not.ok(issues.some((i) => i.path.startsWith('floating_ips.0')), JSON.stringify(issues));
+  assert.not.ok(
+    issues.some((i) => i.path.startsWith('floating_ips.0')),
+    JSON.stringify(issues),
+  );
 });
 
 test('a floating IP in an internal subnet (not external) is an issue', () => {
@@ -528,9 +539,7 @@ test('a gateway of the wrong family is an issue at gateway_ip', () => {
 test('host routes are canonicalised; a nexthop of the wrong family is an issue', () => {
   const b = seed();
   b.networks[2].subnets[0].host_routes = [{ destination: '192.168.5.0/24', nexthop: '10.0.0.254' }];
-  assert.equal(net(modelOf(b), 'ge2').subnets[0]?.hostRoutes, [
-    { destination: '192.168.5.0/24', nexthop: '10.0.0.254', family: 4 },
-  ]);
+  assert.equal(net(modelOf(b), 'ge2').subnets[0]?.hostRoutes, [{ destination: '192.168.5.0/24', nexthop: '10.0.0.254', family: 4 }]);
   b.networks[2].subnets[1].host_routes = [
     { destination: 'fd00:5::/64', nexthop: 'fdc3:6ee6:d81f:ede::fe' },
     { destination: 'fd00:6::/64', nexthop: '10.0.0.254' },

@@ -1,19 +1,11 @@
 // From a schema-valid body to the internal model: generic names resolved,
 // networks classified, gateways and floating IPs attached, derived facts
 // computed. Cross-field problems are returned as issues with JSON paths.
-import type {
-  Allocation,
-  FloatingIp,
-  InterfaceAddress,
-  Model,
-  Network,
-  NetworkType,
-  Subnet,
-  V6Mode,
-} from './model.ts';
+
+import type { Issue } from './issues.ts';
+import type { Allocation, FloatingIp, InterfaceAddress, Model, Network, NetworkType, Subnet, V6Mode } from './model.ts';
 import type { Config } from './payload.ts';
 import { cidrContains, compareAddresses, eui64Address, isLinkLocal, parseAddress, parseCidr } from './syntax.ts';
-import type { Issue } from './issues.ts';
 
 export const DEFAULT_ASN = 64512;
 export const DEFAULT_ORCHESTRATOR = { address: 'fdca:3ba5:a17a:acda::1', port: 9697 };
@@ -268,9 +260,7 @@ function pickDefaultV4(config: Config, networks: Network[], external: Network | 
   const explicit = config.default_v4_gateway ? parseAddress(config.default_v4_gateway)?.address : null;
   if (!explicit) return pickDefaultGateway(external, 4);
   if (external) return { address: explicit, ifname: external.ifname };
-  const holder = networks.find((n) =>
-    n.addresses.some((a) => a.family === 4 && cidrContains(a.address, a.prefixLength, explicit)),
-  );
+  const holder = networks.find((n) => n.addresses.some((a) => a.family === 4 && cidrContains(a.address, a.prefixLength, explicit)));
   if (!holder) {
     issues.push({ path: 'default_v4_gateway', message: `${explicit} is on no network of this router` });
     return null;
@@ -279,7 +269,10 @@ function pickDefaultV4(config: Config, networks: Network[], external: Network | 
 }
 
 function lowest(addresses: InterfaceAddress[], family: 4 | 6): string | null {
-  const sorted = addresses.filter((a) => a.family === family).map((a) => a.address).sort(compareAddresses);
+  const sorted = addresses
+    .filter((a) => a.family === family)
+    .map((a) => a.address)
+    .sort(compareAddresses);
   return sorted[0] ?? null;
 }
 

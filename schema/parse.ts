@@ -7,9 +7,7 @@ import { normalise } from './normalise.ts';
 import type { Config } from './payload.ts';
 import { configSchema } from './payload.ts';
 
-export type ParseResult =
-  | { ok: true; body: Record<string, unknown>; config: Config; model: Model }
-  | { ok: false; issues: Issue[] };
+export type ParseResult = { ok: true; body: Record<string, unknown>; config: Config; model: Model } | { ok: false; issues: Issue[] };
 
 /** The design doc wraps the body as {"configuration": {...}}; the orchestrator sends it flat. */
 export function unwrap(body: unknown): unknown {

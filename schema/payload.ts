@@ -2,15 +2,7 @@
 // its May-2015 shape. Unknown keys are stripped, never an error; every string
 // that can reach a file or a command is checked against its own syntax.
 import { z } from 'zod';
-import {
-  canonicalMac,
-  DESCRIPTION,
-  GENERIC_IFNAME,
-  IDENTIFIER,
-  isHostname,
-  parseAddress,
-  parseCidr,
-} from './syntax.ts';
+import { canonicalMac, DESCRIPTION, GENERIC_IFNAME, IDENTIFIER, isHostname, parseAddress, parseCidr } from './syntax.ts';
 
 const MAX_LIST = 65_536;
 
@@ -69,7 +61,9 @@ export const subnetSchema = z.object({
   cidr,
   gateway_ip: optionalAddress,
   dhcp_enabled: z.boolean().default(false),
-  dns_nameservers: list(address).nullish().transform((v) => v ?? []),
+  dns_nameservers: list(address)
+    .nullish()
+    .transform((v) => v ?? []),
   // unit-test fakes of the orchestrator send {} for "no routes"
   host_routes: z
     .preprocess(
@@ -136,9 +130,7 @@ export const configSchema = z.object({
     })
     .nullish(),
   ha_resource: z.boolean().nullish(),
-  ha_config: z
-    .object({ peers: list(address).optional(), priority: z.number().int().min(0).max(255).optional() })
-    .nullish(),
+  ha_config: z.object({ peers: list(address).optional(), priority: z.number().int().min(0).max(255).optional() }).nullish(),
   vpn: z.record(z.string(), z.unknown()).nullish(),
 });
 

@@ -28,8 +28,7 @@ type Json = any;
 
 const SHARED = ['seed-example', 'floating-ips', 'ipv6-only', 'no-external', 'legacy-2015-seed', 'large-scale'];
 
-const load = (name: string): Json =>
-  JSON.parse(readFileSync(new URL(`../renderers/testdata/${name}/input.json`, import.meta.url), 'utf8'));
+const load = (name: string): Json => JSON.parse(readFileSync(new URL(`../renderers/testdata/${name}/input.json`, import.meta.url), 'utf8'));
 const seed = (): Json => load('seed-example');
 
 function issuesOf(body: unknown, ifmap: InterfaceMap = defaultInterfaceMap()): Issue[] {
@@ -131,7 +130,9 @@ test('allocations and address_allocations in one entry are united', () => {
   assert.is(net.allocations.length, 2);
   const m = modelOf(b);
   assert.equal(
-    byIfname(m, 'ge2').allocations.map((a) => a.mac).sort(),
+    byIfname(m, 'ge2')
+      .allocations.map((a) => a.mac)
+      .sort(),
     ['fa:16:3e:3d:aa:d8', 'fa:16:3e:bb:bf:2c', 'fa:16:3e:eb:94:0b', 'fa:16:3e:ff:c9:11'],
   );
 });
@@ -584,7 +585,14 @@ test('compareAddresses orders numerically with IPv4 first', () => {
 
 test('canonicalMac and isLinkLocal', () => {
   assert.is(canonicalMac('FA:16:3E:3D:AA:D8'), 'fa:16:3e:3d:aa:d8');
-  for (const v of ['fa-16-3e-3d-aa-d8', 'fa:16:3e:3d:aa', 'fa:16:3e:3d:aa:d8:00', 'fa163e3daad8', 'fa:16:3e:3d:aa:d8\n', 'zz:16:3e:3d:aa:d8']) {
+  for (const v of [
+    'fa-16-3e-3d-aa-d8',
+    'fa:16:3e:3d:aa',
+    'fa:16:3e:3d:aa:d8:00',
+    'fa163e3daad8',
+    'fa:16:3e:3d:aa:d8\n',
+    'zz:16:3e:3d:aa:d8',
+  ]) {
     assert.is(canonicalMac(v), null, JSON.stringify(v));
   }
   assert.ok(isLinkLocal('fe80::1'));

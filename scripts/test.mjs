@@ -3,8 +3,8 @@
 // "N passed, N failed" line. uvu exits 0 when no test ran, so this counts.
 // Usage: node scripts/test.mjs [pattern]   (pattern: a regex over file paths)
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const pattern = process.argv[2] ?? process.env.TEST_PATTERN ?? '\\.test\\.ts$';

@@ -106,18 +106,21 @@ test('the import scanner recognises every import form', () => {
     "const url = 'https://example.com'; // not an import",
   ].join('\n');
   const found = importsOf(src).sort();
-  assert.equal(found, [
-    'execa',
-    'node:fs',
-    'node:http',
-    'node:child_process',
-    './local.ts',
-    'node:fs/promises',
-    'dgram',
-    'node:net',
-    'http',
-    'child_process',
-  ].sort());
+  assert.equal(
+    found,
+    [
+      'execa',
+      'node:fs',
+      'node:http',
+      'node:child_process',
+      './local.ts',
+      'node:fs/promises',
+      'dgram',
+      'node:net',
+      'http',
+      'child_process',
+    ].sort(),
+  );
   assert.equal(
     found.filter(isForbidden),
     ['execa', 'node:fs', 'node:http', 'node:child_process', 'node:fs/promises', 'dgram', 'node:net', 'http', 'child_process'].sort(),
@@ -136,7 +139,10 @@ test('the scan finds the pure modules (it cannot pass vacuously)', () => {
   assert.ok(files.some((f) => f.startsWith('schema/')));
   assert.ok(files.some((f) => f.startsWith('renderers/')));
   assert.not.ok(files.includes('renderers/golden-cases.ts'), 'the golden-case loader is exempt');
-  assert.not.ok(files.some((f) => f.endsWith('.test.ts')), 'test files are exempt');
+  assert.not.ok(
+    files.some((f) => f.endsWith('.test.ts')),
+    'test files are exempt',
+  );
   // the scanner must see the imports of a known file
   assert.ok(importsOf(readFileSync(path.join(root, 'schema/parse.ts'), 'utf8')).includes('./payload.ts'));
 });

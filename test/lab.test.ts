@@ -15,6 +15,7 @@ const MAIN = `e${run}`;
 const testdata = (name: string) => path.join(REPO, 'renderers', 'testdata', name, 'input.json');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+// biome-ignore lint/suspicious/noExplicitAny: payloads are JSON the tests edit freely
 type Body = Record<string, any>;
 const load = (name: string): Body => JSON.parse(readFileSync(testdata(name), 'utf8'));
 
@@ -203,12 +204,19 @@ test('7. the external BGP peer learns the tenant IPv6 prefixes', async () => {
     .filter((n) => n.network_type === 'internal')
     .flatMap((n) => (n.subnets as Body[]).filter((s) => s.cidr.includes(':') && s.gateway_ip).map((s) => s.cidr));
   assert.ok(wanted.length > 0);
-  await lab.waitFor(async () => {
-    const b = await lab.bgpState();
-    return b.state === 'Established' && wanted.every((p) => b.learned.includes(p));
-  }, 30_000, 'BGP routes');
+  await lab.waitFor(
+    async () => {
+      const b = await lab.bgpState();
+      return b.state === 'Established' && wanted.every((p) => b.learned.includes(p));
+    },
+    30_000,
+    'BGP routes',
+  );
   const b = await lab.bgpState();
-  assert.not.ok(b.learned.some((p) => p.startsWith('2001:db8::/')), 'the external prefix is not announced back');
+  assert.not.ok(
+    b.learned.some((p) => p.startsWith('2001:db8::/')),
+    'the external prefix is not announced back',
+  );
 });
 
 test('8. re-pushing the same payload changes nothing', async () => {
@@ -256,9 +264,13 @@ test('9. a new allocation reloads dnsmasq and gets a lease; removing a floating 
   payload = next;
 
   const v = vm('vm1');
-  const client = spawn('ip', ['netns', 'exec', v.ns, process.execPath, path.join(REPO, 'runtime/lab/lab-node.mjs'), 'tcp-client', '172.24.4.1', '7000'], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  const client = spawn(
+    'ip',
+    ['netns', 'exec', v.ns, process.execPath, path.join(REPO, 'runtime/lab/lab-node.mjs'), 'tcp-client', '172.24.4.1', '7000'],
+    {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
   const lines: string[] = [];
   readline.createInterface({ input: client.stdout }).on('line', (l) => lines.push(l));
   try {
@@ -272,7 +284,10 @@ test('9. a new allocation reloads dnsmasq and gets a lease; removing a floating 
     payload = without;
     client.stdin.write('two\n');
     await sleep(3000);
-    assert.not.ok(lines.some((l) => l.endsWith(' two') && l.startsWith(`${v.floating} `)), 'the old connection still runs through the removed floating IP');
+    assert.not.ok(
+      lines.some((l) => l.endsWith(' two') && l.startsWith(`${v.floating} `)),
+      'the old connection still runs through the removed floating IP',
+    );
     assert.ok(lines.some((l) => l.startsWith('error') || l === 'closed') || !lines.some((l) => l.endsWith(' two')), lines.join('|'));
   } finally {
     client.kill('SIGKILL');
@@ -285,7 +300,23 @@ test('9. a new allocation reloads dnsmasq and gets a lease; removing a floating 
 
 test('10. a NIC hot-plugged into the router appears within a second', async () => {
   const before = json((await lab.api('GET', '/v1/system/interfaces')).body).interfaces as Body[];
-  await lab.host.run(['ip', 'link', 'add', 'hot0', 'netns', lab.topo.routerNs, 'address', 'FA:16:3E:AB:CD:EF', 'type', 'veth', 'peer', 'name', 'hotp', 'netns', lab.topo.switchNs]);
+  await lab.host.run([
+    'ip',
+    'link',
+    'add',
+    'hot0',
+    'netns',
+    lab.topo.routerNs,
+    'address',
+    'FA:16:3E:AB:CD:EF',
+    'type',
+    'veth',
+    'peer',
+    'name',
+    'hotp',
+    'netns',
+    lab.topo.switchNs,
+  ]);
   const started = Date.now();
   let found: Body | undefined;
   while (Date.now() - started < 1000 && !found) {
@@ -308,7 +339,10 @@ test('11. a push failing in the middle leaves the previous configuration working
   assert.match(r.body?.error, 'iptables-restore v4');
   assert.is(r.body?.rolled_back, true);
   const addrs = await routerAddresses();
-  assert.not.ok(addrs.eth1?.addrs.some((a) => a.startsWith('172.24.4.99/')), 'the new floating IP was rolled back');
+  assert.not.ok(
+    addrs.eth1?.addrs.some((a) => a.startsWith('172.24.4.99/')),
+    'the new floating IP was rolled back',
+  );
   assert.not.match(await rt(['iptables-save', '-t', 'nat']), '172.24.4.99');
   const config = json((await lab.api('GET', '/v1/system/config')).body);
   assert.equal(config.configuration.floating_ips, payload.floating_ips);
@@ -405,7 +439,7 @@ test('14c. the large-scale payload (22 networks, 2000 allocations, 200 floating 
     const big = await labUp({ payload: testdata('large-scale'), prefix, maxVmsPerNetwork: 0 });
     const body = load('large-scale');
     const links = JSON.parse(await big.must(big.topo.routerNs, ['ip', '-j', 'addr', 'show'])) as Body[];
-    const on = (dev: string) => (links.find((l) => l.ifname === dev)?.addr_info as Body[]).map((a) => a.local as string);
+    const on = (dev: string) => ((links.find((l) => l.ifname === dev)?.addr_info ?? []) as Body[]).map((a) => a.local as string);
     assert.is(on('eth1').filter((a) => a.startsWith('172.24.')).length, 1 + body.floating_ips.length);
     assert.ok(on('eth21').includes(body.networks[21].interface.addresses[0].split('/')[0]));
     const hosts = readFileSync(path.join(big.root, 'etc', 'dnsmasq', 'dhcp-hosts'), 'utf8');

@@ -1,11 +1,11 @@
 // PUT /v1/system/config: from a body and host facts to a validated model, its
 // rendered files and the plan that applies them.
-import { renderAll, type RenderedFile } from '../../renderers/index.ts';
+import { type RenderedFile, renderAll } from '../../renderers/index.ts';
 import type { Model } from '../../schema/model.ts';
 import { parseConfiguration } from '../../schema/parse.ts';
 import { HttpError } from '../errors.ts';
-import { interfaceMap, type Facts } from '../facts.ts';
-import { planConfiguration, type Plan, type PlanOptions } from '../plan.ts';
+import { type Facts, interfaceMap } from '../facts.ts';
+import { type Plan, type PlanOptions, planConfiguration } from '../plan.ts';
 
 export interface Rendered {
   body: Record<string, unknown>;
@@ -30,7 +30,10 @@ export function renderConfig(raw: unknown, facts: Facts, root: string): Rendered
   if (!parsed.model.management) {
     // the firewall would then close the API to the orchestrator for good
     throw new HttpError(422, 'the configuration is invalid', [
-      { path: 'networks', message: 'must include a network of type management: without it the router would be cut off from its orchestrator' },
+      {
+        path: 'networks',
+        message: 'must include a network of type management: without it the router would be cut off from its orchestrator',
+      },
     ]);
   }
   return { body: parsed.body, model: parsed.model, files: renderAll(parsed.model, root) };

@@ -315,7 +315,10 @@ test('prepareConfig: a body without a management network is refused, so the API 
     } catch (err) {
       assert.instance(err, HttpError);
       assert.is((err as HttpError).status, 422);
-      assert.equal((err as HttpError).issues.map((i) => i.path), ['networks']);
+      assert.equal(
+        (err as HttpError).issues.map((i) => i.path),
+        ['networks'],
+      );
     }
   }
 });

@@ -19,7 +19,9 @@ function clientAddress(socket) {
 if (mode === 'http-echo') {
   const server = http.createServer((req, res) => {
     let body = '';
-    req.on('data', (c) => { body += c; });
+    req.on('data', (c) => {
+      body += c;
+    });
     req.on('end', () => {
       const answer = { server: name, remote: clientAddress(req.socket), method: req.method, path: req.url, headers: req.headers, body };
       res.writeHead(200, { 'content-type': 'application/json' });
@@ -36,8 +38,14 @@ if (mode === 'http-echo') {
 } else if (mode === 'tcp-client') {
   const socket = net.connect({ host, port }, () => process.stdout.write('connected\n'));
   socket.on('data', (d) => process.stdout.write(d));
-  socket.on('error', (e) => { process.stdout.write(`error ${e.code ?? e.message}\n`); process.exit(1); });
-  socket.on('close', () => { process.stdout.write('closed\n'); process.exit(0); });
+  socket.on('error', (e) => {
+    process.stdout.write(`error ${e.code ?? e.message}\n`);
+    process.exit(1);
+  });
+  socket.on('close', () => {
+    process.stdout.write('closed\n');
+    process.exit(0);
+  });
   readline.createInterface({ input: process.stdin }).on('line', (line) => socket.write(`${line}\n`));
 } else {
   process.stderr.write('usage: lab-node.mjs http-echo|tcp-echo|tcp-client HOST PORT\n');

@@ -169,17 +169,33 @@ export class Lab {
 
   async startDhcp(vm: LabVm): Promise<void> {
     const d = this.topo.dir;
-    const args = (v: string) => ['-sf', path.join(d, 'dhclient-script'), '-cf', path.join(d, 'dhclient.conf'), '-lf', path.join(d, `${vm.name}.leases${v}`), '-pf', path.join(d, `${vm.name}.dhclient${v}.pid`)];
+    const args = (v: string) => [
+      '-sf',
+      path.join(d, 'dhclient-script'),
+      '-cf',
+      path.join(d, 'dhclient.conf'),
+      '-lf',
+      path.join(d, `${vm.name}.leases${v}`),
+      '-pf',
+      path.join(d, `${vm.name}.dhclient${v}.pid`),
+    ];
     if (vm.ipv4) await spawnIn(vm.ns, ['dhclient', '-4', '-d', '-v', ...args('4'), 'eth0'], path.join(d, `${vm.name}.dhclient4.log`));
-    if (vm.v6Mode === 'stateful') await spawnIn(vm.ns, ['dhclient', '-6', '-d', '-v', ...args('6'), 'eth0'], path.join(d, `${vm.name}.dhclient6.log`));
-    if (vm.v6Mode === 'stateless') await spawnIn(vm.ns, ['dhclient', '-6', '-S', '-d', '-v', ...args('6'), 'eth0'], path.join(d, `${vm.name}.dhclient6.log`));
+    if (vm.v6Mode === 'stateful')
+      await spawnIn(vm.ns, ['dhclient', '-6', '-d', '-v', ...args('6'), 'eth0'], path.join(d, `${vm.name}.dhclient6.log`));
+    if (vm.v6Mode === 'stateless')
+      await spawnIn(vm.ns, ['dhclient', '-6', '-S', '-d', '-v', ...args('6'), 'eth0'], path.join(d, `${vm.name}.dhclient6.log`));
   }
 
   /** What the VM's DHCP client was told, as recorded by the lab's dhclient script. */
   async dhcpState(vm: LabVm, family: 4 | 6): Promise<Record<string, string>> {
     try {
       const text = await readFile(path.join(this.topo.dir, `${vm.name}.dhcp${family}`), 'utf8');
-      return Object.fromEntries(text.split('\n').filter(Boolean).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+      return Object.fromEntries(
+        text
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+      );
     } catch {
       return {};
     }
@@ -201,7 +217,8 @@ export class Lab {
 
   /** Waits (bounded) for the VMs' IPv4 leases and the BGP session, for a meaningful summary. */
   async settle(timeoutMs = 20_000): Promise<void> {
-    const leases = async () => (await Promise.all(this.topo.vms.filter((v) => v.ipv4).map((vm) => this.dhcpState(vm, 4)))).every((d) => d.ip);
+    const leases = async () =>
+      (await Promise.all(this.topo.vms.filter((v) => v.ipv4).map((vm) => this.dhcpState(vm, 4)))).every((d) => d.ip);
     const bgp = async () => !this.topo.ext?.bgp || (await this.bgpState()).state === 'Established';
     await this.waitFor(async () => (await leases()) && (await bgp()), timeoutMs, 'DHCP leases and BGP').catch(() => {});
   }
@@ -326,7 +343,9 @@ async function build(lab: Lab, model: ReturnType<typeof parseModel>): Promise<vo
     const network = model.networks.find((n) => n.index === nic.index);
     const own = network?.allocations.find((a) => a.ipAddresses.some((ip) => network.addresses.some((x) => x.address === ip.address)));
     const mac = own?.mac ?? macFor(t.prefix, nic.index, 'router');
-    await ipIn(null, host, [`link add ${nic.routerIf} netns ${t.routerNs} address ${mac} type veth peer name ${nic.swPort} netns ${t.switchNs}`]);
+    await ipIn(null, host, [
+      `link add ${nic.routerIf} netns ${t.routerNs} address ${mac} type veth peer name ${nic.swPort} netns ${t.switchNs}`,
+    ]);
     ports.push(`link set ${nic.swPort} master ${nic.bridge} up`);
   }
   const attach = async (ns: string, swPort: string, index: number, mac: string) => {
@@ -344,7 +363,10 @@ async function build(lab: Lab, model: ReturnType<typeof parseModel>): Promise<vo
   }
   if (t.ext) {
     await sysctlIn(host, t.ext.ns, { 'net.ipv6.conf.eth0.accept_dad': '0', 'net.ipv4.ip_forward': '1' });
-    await ipIn(t.ext.ns, host, ['link set eth0 up', ...t.ext.cidrs.map((c) => `address add ${c} dev eth0${c.includes(':') ? ' nodad' : ''}`)]);
+    await ipIn(t.ext.ns, host, [
+      'link set eth0 up',
+      ...t.ext.cidrs.map((c) => `address add ${c} dev eth0${c.includes(':') ? ' nodad' : ''}`),
+    ]);
   }
 }
 
@@ -375,7 +397,16 @@ protocol bgp appliance {
       await writeFile(path.join(t.dir, 'ext-bird6.conf'), conf);
       await spawnIn(
         t.ext.ns,
-        ['bird6', '-f', '-c', path.join(t.dir, 'ext-bird6.conf'), '-s', path.join(t.dir, 'ext-bird6.ctl'), '-P', path.join(t.dir, 'ext-bird6.pid')],
+        [
+          'bird6',
+          '-f',
+          '-c',
+          path.join(t.dir, 'ext-bird6.conf'),
+          '-s',
+          path.join(t.dir, 'ext-bird6.ctl'),
+          '-P',
+          path.join(t.dir, 'ext-bird6.pid'),
+        ],
         logf('ext-bird6'),
       );
     }
@@ -384,7 +415,11 @@ protocol bgp appliance {
 }
 
 async function startVmServices(vm: LabVm, dir: string): Promise<void> {
-  await spawnIn(vm.ns, [process.execPath, LAB_NODE, 'http-echo', '::', String(VM_HTTP_PORT), vm.name], path.join(dir, `${vm.name}-http.log`));
+  await spawnIn(
+    vm.ns,
+    [process.execPath, LAB_NODE, 'http-echo', '::', String(VM_HTTP_PORT), vm.name],
+    path.join(dir, `${vm.name}-http.log`),
+  );
 }
 
 async function attachVm(host: Host, t: LabTopology, vm: LabVm, port: string): Promise<void> {
@@ -469,12 +504,18 @@ export async function labDown(prefix: string): Promise<void> {
 export async function labStatus(prefix: string): Promise<string> {
   const lab = await Lab.load(prefix);
   const t = lab.topo;
-  const out: string[] = [`lab ${prefix}: router namespace ${t.routerNs}, agent pid ${(await lab.agentPid()) ?? 'not running'}, root ${lab.root}`];
+  const out: string[] = [
+    `lab ${prefix}: router namespace ${t.routerNs}, agent pid ${(await lab.agentPid()) ?? 'not running'}, root ${lab.root}`,
+  ];
   const ifs = await lab.api('GET', '/v1/system/interfaces');
   out.push(`interfaces (GET /v1/system/interfaces from the management host: ${ifs.status})`);
   if (ifs.status === 200) {
-    for (const i of (JSON.parse(ifs.body) as { interfaces: { ifname: string; lladdr: string; state: string; mtu: number; addresses: string[] }[] }).interfaces) {
-      out.push(`  ${i.ifname.padEnd(5)} ${i.lladdr} ${i.state.padEnd(4)} mtu ${i.mtu}  ${i.addresses.filter((a) => !a.startsWith('fe80')).join(' ')}`);
+    for (const i of (
+      JSON.parse(ifs.body) as { interfaces: { ifname: string; lladdr: string; state: string; mtu: number; addresses: string[] }[] }
+    ).interfaces) {
+      out.push(
+        `  ${i.ifname.padEnd(5)} ${i.lladdr} ${i.state.padEnd(4)} mtu ${i.mtu}  ${i.addresses.filter((a) => !a.startsWith('fe80')).join(' ')}`,
+      );
     }
   }
   out.push('VMs (DHCP leases):');

@@ -33,8 +33,21 @@ export interface LabTopology {
   routerNs: string;
   switchNs: string;
   nics: LabNic[];
-  mgmt: { ns: string; index: number; cidrs: string[]; routerAddress: string; routerCidr: string; orchestrator: { address: string; port: number } } | null;
-  ext: { ns: string; index: number; cidrs: string[]; httpPort: number; bgp: { localAs: number; peerAs: number; local: string; peer: string } | null } | null;
+  mgmt: {
+    ns: string;
+    index: number;
+    cidrs: string[];
+    routerAddress: string;
+    routerCidr: string;
+    orchestrator: { address: string; port: number };
+  } | null;
+  ext: {
+    ns: string;
+    index: number;
+    cidrs: string[];
+    httpPort: number;
+    bgp: { localAs: number; peerAs: number; local: string; peer: string } | null;
+  } | null;
   vms: LabVm[];
   /** the agent's entry script when not the default */
   agentEntry?: string;
@@ -93,7 +106,13 @@ export function buildTopology(model: Model, prefix: string, dir: string, maxVmsP
 
   const vms: LabVm[] = [];
   for (const n of model.internal) {
-    const candidates = n.allocations.filter((a) => !isRouterPort(n, a.ipAddresses.map((ip) => ip.address)));
+    const candidates = n.allocations.filter(
+      (a) =>
+        !isRouterPort(
+          n,
+          a.ipAddresses.map((ip) => ip.address),
+        ),
+    );
     for (const a of candidates.slice(0, maxVmsPerNetwork)) {
       const name = `vm${vms.length + 1}`;
       const v4 = a.ipAddresses.find((ip) => ip.family === 4)?.address ?? null;

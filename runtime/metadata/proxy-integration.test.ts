@@ -1,8 +1,9 @@
 // The metadata proxy over real sockets, on loopback only: a fake orchestrator endpoint
 // on 127.0.0.1 (or ::1) echoes what it receives; VMs are played by clients that bind a
 // chosen 127.0.0.0/8 source address.
-import http from 'node:http';
+
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import http from 'node:http';
 import net from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -298,9 +299,7 @@ test('forwards the method and body, with or without a declared length', () =>
     assert.is(posted.body, 'secret-ish');
     assert.is(posted.headers['content-length'], '10');
     assert.is(posted.headers['content-type'], 'text/plain');
-    const chunked = echoed(
-      await call(port(), { method: 'PUT', headers: { 'transfer-encoding': 'chunked' }, body: 'x'.repeat(3000) }),
-    );
+    const chunked = echoed(await call(port(), { method: 'PUT', headers: { 'transfer-encoding': 'chunked' }, body: 'x'.repeat(3000) }));
     assert.is(chunked.method, 'PUT');
     assert.is(chunked.body.length, 3000);
     assert.is(chunked.headers['transfer-encoding'], undefined, 're-framed after buffering');
@@ -372,15 +371,7 @@ test('logs one line per request', () =>
     const lines = requestLogs(log);
     assert.is(lines.length, 2);
     const fields = lines[0]?.fields ?? {};
-    assert.equal(Object.keys(fields).sort(), [
-      'duration_ms',
-      'instance_id',
-      'method',
-      'network_id',
-      'path',
-      'source',
-      'status',
-    ]);
+    assert.equal(Object.keys(fields).sort(), ['duration_ms', 'instance_id', 'method', 'network_id', 'path', 'source', 'status']);
     assert.is(fields.network_id, 'net-1');
     assert.is(fields.source, '127.0.0.5');
     assert.is(fields.instance_id, 'vm-5');
@@ -454,13 +445,10 @@ test('answers 408 when the client does not send its body in time', () =>
   withProxy(
     async ({ port, upstream }) => {
       const reply = await new Promise<{ status: number }>((resolve, reject) => {
-        const req = http.request(
-          { host: '127.0.0.2', port: port(), localAddress: '127.0.0.5', method: 'POST', agent: false },
-          (res) => {
-            res.resume();
-            res.on('end', () => resolve({ status: res.statusCode ?? 0 }));
-          },
-        );
+        const req = http.request({ host: '127.0.0.2', port: port(), localAddress: '127.0.0.5', method: 'POST', agent: false }, (res) => {
+          res.resume();
+          res.on('end', () => resolve({ status: res.statusCode ?? 0 }));
+        });
         req.on('error', reject);
         req.setHeader('content-length', '10');
         req.write('ab'); // and never the rest
@@ -509,9 +497,7 @@ test('a client that goes away cancels the upstream request', async () => {
   const log = memoryLogger();
   const proxy = new MetadataProxy({ logger: log });
   try {
-    await proxy.apply(
-      table({ address: '127.0.0.1', port: (hang.address() as net.AddressInfo).port }, [listener('net-1')]),
-    );
+    await proxy.apply(table({ address: '127.0.0.1', port: (hang.address() as net.AddressInfo).port }, [listener('net-1')]));
     await new Promise<void>((resolve) => {
       const req = http.request({
         host: '127.0.0.2',

@@ -6,9 +6,9 @@ import * as assert from 'uvu/assert';
 import { silentLogger } from '../log.ts';
 import {
   armConnectTimeout,
+  ConnectTimeout,
   canonicalAddress,
   clientAddress,
-  ConnectTimeout,
   forwardHeaders,
   MetadataProxy,
   originForm,

@@ -8,14 +8,8 @@
 // per-source token bucket limits what one VM can make the proxy do, and listeners are
 // reconciled in place so a configuration push does not drop connections.
 
+import type { ClientRequest, IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import http from 'node:http';
-import type {
-  ClientRequest,
-  IncomingHttpHeaders,
-  IncomingMessage,
-  OutgoingHttpHeaders,
-  ServerResponse,
-} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { isIP, isIPv6 } from 'node:net';
 import type { MetadataListener, MetadataTable } from '../../schema/model.ts';
