@@ -7,6 +7,8 @@ export interface AddressFact {
   prefixLength: number;
   family: Family;
   scope: string; // global, link, host
+  /** false for addresses with a finite lifetime (SLAAC, DHCP): they expire unless made permanent */
+  permanent?: boolean;
 }
 
 export interface LinkFact {

@@ -8,6 +8,7 @@ import { goldenCases, testdataDir } from '../renderers/golden-cases.ts';
 import { FILES, type RenderedFile, renderAll } from '../renderers/index.ts';
 import type { Model } from '../schema/model.ts';
 import { defaultInterfaceMap, parseConfiguration } from '../schema/parse.ts';
+import { cidrContains } from '../schema/syntax.ts';
 import type { Facts, LinkFact, RouteFact } from './facts.ts';
 import { type Plan, planConfiguration, type Step, sha256, summarise } from './plan.ts';
 
@@ -95,6 +96,9 @@ function matchingFacts(m: Model, files: RenderedFile[]): Facts {
       for (const r of s.hostRoutes) {
         if (seen.has(r.destination)) continue;
         seen.add(r.destination);
+        // the router installs neither a /0 host route nor one whose next hop is off-link
+        if (r.destination.endsWith('/0')) continue;
+        if (!n.addresses.some((a) => a.family === r.family && cidrContains(a.address, a.prefixLength, r.nexthop))) continue;
         routes.push({ family: r.family, dst: r.destination, gateway: r.nexthop, dev: n.ifname, protocol: 'static' });
       }
     }
@@ -611,6 +615,34 @@ test('force: false is the default', () => {
   const facts = matchingFacts(model, files);
   assert.equal(planConfiguration(model, files, facts, { force: false }), planConfiguration(model, files, facts));
   assert.equal(planConfiguration(model, files, facts, {}).steps, []);
+});
+
+test('routes: subnet host routes never replace the default route, and off-link next hops are skipped', () => {
+  const body = input('seed-example');
+  body.networks[2].subnets[0].host_routes = [
+    { destination: '0.0.0.0/0', nexthop: '10.0.0.254' },
+    { destination: '192.168.50.0/24', nexthop: '192.0.2.1' },
+    { destination: '192.168.60.0/24', nexthop: '10.0.0.254' },
+  ];
+  const { model, files } = build(body);
+  const facts = matchingFacts(model, files);
+  facts.routes = facts.routes.filter((r) => r.dst !== '192.168.60.0/24');
+  const plan = planConfiguration(model, files, facts);
+  assert.equal(commands(plan), ['route replace 192.168.60.0/24 via 10.0.0.254 dev eth2 proto static'], show(plan));
+});
+
+test('addresses: one with a finite lifetime (SLAAC, DHCP) is made permanent, the others left alone', () => {
+  const { model, files } = build(input('seed-example'));
+  const facts = matchingFacts(model, files);
+  const mgmt = link(facts, 'eth0').addresses.find((a) => a.address.startsWith('fdca:'));
+  if (!mgmt) throw new Error('fixture');
+  mgmt.permanent = false;
+  const plan = planConfiguration(model, files, facts);
+  assert.equal(
+    commands(plan),
+    ['address replace fdca:3ba5:a17a:acda:f816:3eff:fefd:e6f1/64 nodad dev eth0 valid_lft forever preferred_lft forever'],
+    show(plan),
+  );
 });
 
 test.run();

@@ -5,7 +5,7 @@ import { dnsmasqWanted } from '../renderers/dnsmasq.ts';
 import type { RenderedFile } from '../renderers/index.ts';
 import { FILES } from '../renderers/index.ts';
 import type { Family, Model, Network } from '../schema/model.ts';
-import { isLinkLocal } from '../schema/syntax.ts';
+import { cidrContains, isLinkLocal } from '../schema/syntax.ts';
 import type { Facts, LinkFact, RouteFact } from './facts.ts';
 
 export type ServiceName = 'dnsmasq' | 'bird6' | 'metadata';
@@ -115,6 +115,14 @@ function addressChanges(m: Model, links: Map<string, LinkFact>): AddressChanges 
       if (!desired.some((d) => d.address === a.address)) out.removed.push(a.address);
     }
     for (const d of desired) {
+      const present = current.find((a) => key(a) === key(d));
+      if (present && present.permanent === false) {
+        // a SLAAC or DHCP lifetime would let the address expire: forwarding routers ignore the adverts that renew it
+        out.adds.push(
+          `address replace ${key(d)}${d.family === 4 ? ' brd +' : ' nodad'} dev ${n.ifname} valid_lft forever preferred_lft forever`,
+        );
+        continue;
+      }
       if (currentKeys.has(key(d))) continue;
       out.adds.push(`address add ${key(d)}${d.family === 4 ? ' brd +' : ' nodad'} dev ${n.ifname}`);
       out.added.push({ ifname: n.ifname, address: d.address, family: d.family });
@@ -138,6 +146,10 @@ function wantedRoutes(m: Model): WantedRoute[] {
     for (const s of n.subnets) {
       for (const r of s.hostRoutes) {
         if (out.some((x) => x.dst === r.destination)) continue;
+        // subnet host routes are for the tenants: they never replace the router's default route,
+        // and a next hop off every connected prefix could not be installed
+        if (r.destination.endsWith('/0')) continue;
+        if (!n.addresses.some((a) => a.family === r.family && cidrContains(a.address, a.prefixLength, r.nexthop))) continue;
         out.push({ family: r.family, dst: r.destination, gateway: r.nexthop, dev: n.ifname });
       }
     }

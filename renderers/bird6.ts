@@ -1,6 +1,7 @@
 // bird6: kernel sync, BGP towards the external IPv6 gateway announcing only
 // tenant prefixes, and router advertisements on tenant interfaces.
 import type { Model, Subnet } from '../schema/model.ts';
+import { isLinkLocal } from '../schema/syntax.ts';
 import { eta, PROVENANCE } from './eta.ts';
 
 const tenants = (m: Model) => [...m.internal, ...m.isolated];
@@ -18,7 +19,13 @@ export function bird6View(m: Model) {
     ext && extV6
       ? ext.subnets
           .filter((s) => s.family === 6 && s.gateway)
-          .map((s, i) => ({ name: `uplink${i}`, neighbor: s.gateway as string, source: extV6 }))
+          .map((s, i) => {
+            const gateway = s.gateway as string;
+            // a link-local neighbour needs its interface, and cannot be reached from a global source address
+            return isLinkLocal(gateway)
+              ? { name: `uplink${i}`, neighbor: gateway, source: null, ifname: ext.ifname }
+              : { name: `uplink${i}`, neighbor: gateway, source: extV6, ifname: null };
+          })
       : [];
   const radv = tenants(m)
     .map((n) => {

@@ -17,7 +17,8 @@ const tag = (n: Network, i: number) => `${n.generic}_${i}`;
 
 /** Subnets dnsmasq serves addresses on; SLAAC-only IPv6 subnets get nothing. */
 function served(s: Subnet): boolean {
-  return s.dhcpEnabled && s.v6Mode !== 'slaac';
+  // dnsmasq serves DHCPv6 on prefixes of at least 64 bits only
+  return s.dhcpEnabled && s.v6Mode !== 'slaac' && (s.family === 4 || s.prefixLength >= 64);
 }
 
 function rangeLine(n: Network, s: Subnet, i: number): string {
@@ -40,7 +41,7 @@ function optionLines(n: Network, s: Subnet, i: number): string[] {
   if (routes.length) {
     // clients that accept option 121 ignore the router option, so the default route goes in too
     const pairs = routes.map((r) => `${r.destination},${r.nexthop}`);
-    if (s.gateway) pairs.push(`0.0.0.0/0,${s.gateway}`);
+    if (s.gateway && !routes.some((r) => r.destination === '0.0.0.0/0')) pairs.push(`0.0.0.0/0,${s.gateway}`);
     lines.push(`${t},option:classless-static-route,${pairs.join(',')}`);
   }
   return lines;

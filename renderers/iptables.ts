@@ -81,9 +81,10 @@ function filterRules(m: Model): Entry[] {
   }
 
   const ext = m.external;
-  if (ext && m.defaultV6Gateway) {
-    note(6, `BGP from the upstream router on ${ext.ifname}`);
-    rule(6, `-i ${ext.ifname} -s ${m.defaultV6Gateway.address} -p tcp -m tcp --dport 179 -j ACCEPT`);
+  const peers = ext ? [...new Set(ext.subnets.filter((s) => s.family === 6 && s.gateway).map((s) => s.gateway as string))] : [];
+  if (ext && peers.length > 0 && ext.addresses.some((a) => a.family === 6)) {
+    note(6, `BGP from the upstream routers on ${ext.ifname}`);
+    for (const peer of peers) rule(6, `-i ${ext.ifname} -s ${peer} -p tcp -m tcp --dport 179 -j ACCEPT`);
   }
   return out;
 }

@@ -70,6 +70,15 @@ export class Agent {
   private saved: Record<string, unknown> | null = null;
   private readonly queue: Coalescer<ApplyJob, ApplyOutcome>;
   private converged = false;
+  /** PUTs wait for start-up convergence, or it would undo them */
+  private readonly startGate: Promise<void>;
+  private openGate: () => void = () => {};
+  /**
+   * Whether the host may differ from the files on disk: at start (the kernel may
+   * have lost rules and daemons) and after a failed apply. Files are compared by
+   * digest, so until a success the next apply reloads everything regardless.
+   */
+  private dirty = true;
   private readonly announcer: Announcer;
   /** the last body validated and rendered, by its text and the interface map: a re-push skips both */
   private memo: { key: string; rendered: Rendered } | null = null;
@@ -79,7 +88,14 @@ export class Agent {
     this.services = new Services(this.paths, opts.log, opts.metadata);
     this.announcer = new Announcer(new Host(), opts.log);
     this.statusTargets = opts.statusTargets ?? [];
-    this.queue = new Coalescer((job) => this.applyNow(job));
+    // a forced job (convergence) stays forced when a newer body replaces it
+    this.queue = new Coalescer(
+      (job) => this.applyNow(job),
+      (waiting, newer) => ({ ...newer, force: waiting.force || newer.force }),
+    );
+    this.startGate = new Promise((resolve) => {
+      this.openGate = resolve;
+    });
   }
 
   get log(): Logger {
@@ -108,12 +124,16 @@ export class Agent {
     await this.services.adopt();
     const saved = await this.loadState();
     this.saved = saved;
-    if (saved) {
-      this.log.info('agent.converge', { reason: 'persisted configuration found' });
-      const outcome = await this.queue.submit({ raw: saved, force: true });
-      if (outcome.status !== 200) this.log.error('agent.converge_failed', { status: outcome.status, body: outcome.body });
+    try {
+      if (saved) {
+        this.log.info('agent.converge', { reason: 'persisted configuration found' });
+        const outcome = await this.queue.submit({ raw: saved, force: true });
+        if (outcome.status !== 200) this.log.error('agent.converge_failed', { status: outcome.status, body: outcome.body });
+      }
+    } finally {
+      this.converged = true;
+      this.openGate();
     }
-    this.converged = true;
   }
 
   private async loadState(): Promise<Record<string, unknown> | null> {
@@ -146,6 +166,7 @@ export class Agent {
       const prepared = prepareConfig(raw, await this.facts(), this.paths.root);
       return { status: 200, body: { dry_run: true, plan: printable(prepared.plan), summary: summarise(prepared.plan) } };
     }
+    await this.startGate;
     return this.queue.submit({ raw, text, force: false });
   }
 
@@ -162,16 +183,20 @@ export class Agent {
     const host = new Host();
     let prepared: Prepared | null = null;
     let outcome: ApplyOutcome;
+    const force = job.force || this.dirty;
     try {
-      prepared = this.prepare(job, await gatherFacts(host, this.paths.root, this.services.facts()));
+      prepared = this.prepare({ ...job, force }, await gatherFacts(host, this.paths.root, this.services.facts()));
       outcome = await this.execute(prepared, host);
     } catch (err) {
       outcome = err instanceof HttpError ? { status: err.status, body: err.toJSON() } : this.internalError(err);
     }
+    // a refused body changed nothing; anything else but success may have changed something
+    if (outcome.status === 200) this.dirty = false;
+    else if (outcome.status >= 500) this.dirty = true;
     this.log.info('apply', {
       status: outcome.status,
       duration_ms: Math.round((performance.now() - started) * 10) / 10,
-      forced: job.force,
+      forced: force,
       plan: prepared ? summarise(prepared.plan) : null,
       spawns: host.spawns,
       ...(outcome.stats ? { ...outcome.stats, announcements: outcome.stats.announcements.length } : {}),
@@ -186,6 +211,12 @@ export class Agent {
   }
 
   private async execute(prepared: Prepared, host: Host): Promise<ApplyOutcome> {
+    let state: string;
+    try {
+      state = `${JSON.stringify({ configuration: prepared.body, applied_at: new Date().toISOString() })}\n`;
+    } catch {
+      throw new HttpError(422, 'the configuration is invalid', [{ path: '(body)', message: 'is nested too deeply to be stored' }]);
+    }
     const written = new Set(prepared.plan.steps.flatMap((s) => (s.kind === 'write-file' ? [s.path] : [])));
     // only what changes is checked; a failed check leaves everything as it was
     const groups = ALL_CHECKS.filter((g) => CHECKED_FILES[g].some((f) => written.has(f)));
@@ -228,11 +259,7 @@ export class Agent {
         },
       };
     }
-    await writeFileAtomic(
-      this.paths.state,
-      `${JSON.stringify({ configuration: prepared.body, applied_at: new Date().toISOString() })}\n`,
-      0o600,
-    );
+    await writeFileAtomic(this.paths.state, state, 0o600);
     this.applied = { body: prepared.body, model: prepared.model };
     return { status: 200, body: { configuration: prepared.body }, stats };
   }

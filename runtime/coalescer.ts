@@ -4,7 +4,11 @@ export class Coalescer<T, R> {
   private running = false;
   private pending: { input: T; waiters: { resolve: (r: R) => void; reject: (e: unknown) => void }[] } | null = null;
 
-  constructor(private readonly run: (input: T) => Promise<R>) {}
+  constructor(
+    private readonly run: (input: T) => Promise<R>,
+    /** how a newer input replaces a waiting one (default: it simply does) */
+    private readonly merge: (waiting: T, newer: T) => T = (_w, newer) => newer,
+  ) {}
 
   get busy(): boolean {
     return this.running;
@@ -13,7 +17,7 @@ export class Coalescer<T, R> {
   submit(input: T): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       if (this.pending) {
-        this.pending.input = input;
+        this.pending.input = this.merge(this.pending.input, input);
         this.pending.waiters.push({ resolve, reject });
       } else {
         this.pending = { input, waiters: [{ resolve, reject }] };

@@ -122,7 +122,7 @@ async function runStep(ctx: ExecContext, step: Step, index: number, stats: ExecS
       return;
     }
     case 'iptables-restore':
-      await check([step.family === 4 ? 'iptables-restore' : 'ip6tables-restore', paths.file(step.path)]);
+      await check([step.family === 4 ? 'iptables-restore' : 'ip6tables-restore', '-w', '5', paths.file(step.path)]);
       stats.iptablesReloads += 1;
       return;
     case 'conntrack-flush':
@@ -205,13 +205,23 @@ function batches(steps: Step[]): { index: number; step: Step }[][] {
   return out;
 }
 
+/** Every failure of a step, expected or not (disk full, a daemon gone), becomes an ApplyError naming it. */
+async function runStepOrFail(ctx: ExecContext, step: Step, index: number, stats: ExecStats): Promise<void> {
+  try {
+    await runStep(ctx, step, index, stats);
+  } catch (err) {
+    if (err instanceof ApplyError) throw err;
+    fail(index, step, [], null, (err as Error)?.message ?? String(err));
+  }
+}
+
 export async function execute(plan: Plan, ctx: ExecContext): Promise<ExecStats> {
   const stats: ExecStats = { filesWritten: 0, restarts: 0, reloads: 0, iptablesReloads: 0, announcements: [] };
   for (const batch of batches(plan.steps)) {
     for (const { index, step } of batch) {
       if (await injectedFailure(ctx.paths, step)) fail(index, step, [], null, 'failure injected for testing');
     }
-    const results = await Promise.allSettled(batch.map(({ index, step }) => runStep(ctx, step, index, stats)));
+    const results = await Promise.allSettled(batch.map(({ index, step }) => runStepOrFail(ctx, step, index, stats)));
     // the first failing step in plan order is the one reported
     const failed = results.find((r) => r.status === 'rejected');
     if (failed) throw (failed as PromiseRejectedResult).reason;

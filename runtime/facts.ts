@@ -12,7 +12,10 @@ interface IpAddrInfo {
   local: string;
   prefixlen: number;
   scope: string;
+  valid_life_time?: number;
 }
+
+const FOREVER = 4294967295;
 interface IpLink {
   ifindex: number;
   ifname: string;
@@ -61,6 +64,7 @@ export function parseLinks(raw: IpLink[]): LinkFact[] {
             prefixLength: a.prefixlen,
             family: a.family === 'inet' ? 4 : 6,
             scope: a.scope,
+            permanent: a.valid_life_time === undefined || a.valid_life_time === FOREVER,
           }),
         ),
     }));

@@ -142,7 +142,21 @@ test('an external IPv4 subnet without gateway is skipped for the default route',
   b.networks[1].subnets[0].gateway_ip = '';
   assert.is(modelOf(b).defaultV4Gateway, null);
   b.networks[1].subnets.push({ cidr: '198.51.100.0/24', gateway_ip: '198.51.100.1' });
+  assert.is(modelOf(b).defaultV4Gateway, null, 'a subnet the router has no address on gives no reachable gateway');
+  b.networks[1].interface.addresses.push('198.51.100.5/24');
   assert.equal(modelOf(b).defaultV4Gateway, { address: '198.51.100.1', ifname: 'eth1' });
+});
+
+test('no default route through an external network where the router has no address of that family', () => {
+  const b = seed();
+  b.default_v4_gateway = '';
+  b.networks[1].interface.addresses = ['2001:db8::3/64'];
+  assert.is(modelOf(b).defaultV4Gateway, null);
+  b.networks[1].interface.addresses = ['172.24.4.3/24'];
+  assert.is(modelOf(b).defaultV6Gateway, null);
+  b.default_v4_gateway = '172.24.4.1';
+  b.networks[1].interface.addresses = ['2001:db8::3/64'];
+  assert.is(modelOf(b).defaultV4Gateway, null, 'even when named explicitly');
 });
 
 test('v6 gateway: the external IPv6 subnet gateway on the host interface', () => {

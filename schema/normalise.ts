@@ -71,6 +71,11 @@ function mergeNetworks(raw: RawNetwork[], ifmap: InterfaceMap, issues: Issue[]):
       issues.push({ path: `${path}.interface.ifname`, message: `interface ${generic} does not exist on this router` });
       return;
     }
+    const elsewhere = out.find((n) => n.id === entry.network_id && n.generic !== generic);
+    if (elsewhere) {
+      issues.push({ path: `${path}.network_id`, message: `network ${entry.network_id} is already on ${elsewhere.generic}` });
+      return;
+    }
     const existing = byIfname.get(generic);
     if (existing) {
       if (existing.id !== entry.network_id || existing.type !== entry.network_type) {
@@ -252,14 +257,17 @@ function attachFloatingIps(config: Config, networks: Network[], issues: Issue[])
 
 function pickDefaultGateway(external: Network | null, family: 4 | 6): Model['defaultV4Gateway'] {
   if (!external) return null;
-  const subnet = external.subnets.find((s) => s.family === family && s.gateway);
+  // only a subnet the router has an address on gives a reachable gateway
+  const subnet = external.subnets.find(
+    (s) => s.family === family && s.gateway && external.addresses.some((a) => cidrContains(s.network, s.prefixLength, a.address)),
+  );
   return subnet?.gateway ? { address: subnet.gateway, ifname: external.ifname } : null;
 }
 
 function pickDefaultV4(config: Config, networks: Network[], external: Network | null, issues: Issue[]) {
   const explicit = config.default_v4_gateway ? parseAddress(config.default_v4_gateway)?.address : null;
   if (!explicit) return pickDefaultGateway(external, 4);
-  if (external) return { address: explicit, ifname: external.ifname };
+  if (external) return external.addresses.some((a) => a.family === 4) ? { address: explicit, ifname: external.ifname } : null;
   const holder = networks.find((n) => n.addresses.some((a) => a.family === 4 && cidrContains(a.address, a.prefixLength, explicit)));
   if (!holder) {
     issues.push({ path: 'default_v4_gateway', message: `${explicit} is on no network of this router` });

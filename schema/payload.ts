@@ -73,13 +73,16 @@ export const subnetSchema = z.object({
     .transform((v) => v ?? []),
 });
 
+/** Values dnsmasq reads in a dhcp-host line as something other than a name. */
+const DNSMASQ_WORDS = /^(ignore|infinite|id|set|tag)$|^\d+[smhdw]?$|^\d+\.\d+\.\d+\.\d+$/i;
+
 export const allocationSchema = z.object({
   mac_address: mac,
   ip_addresses: z
     .record(address, z.boolean())
     .nullish()
     .transform((v) => v ?? {}),
-  hostname: hostname,
+  hostname: hostname.refine((v) => !DNSMASQ_WORDS.test(v), 'must not be a lease time, an address or a dnsmasq keyword'),
   device_id: z
     .string()
     .max(128, 'must be at most 128 characters')
@@ -121,7 +124,8 @@ export const configSchema = z.object({
   labels: z.record(labelName, list(cidr)).nullish(),
   floating_ips: list(floatingIpSchema).nullish(),
   tenant_id: z.union([z.literal(''), identifier]).nullish(),
-  hostname: z.union([z.literal(''), hostname]).nullish(),
+  // the kernel keeps at most 64 characters of a host name
+  hostname: z.union([z.literal(''), hostname.refine((v) => v.length <= 64, 'must be at most 64 characters')]).nullish(),
   orchestrator: z
     .object({
       address: address.optional(),

@@ -612,4 +612,24 @@ test('defaultInterfaceMap maps geN to ethN and nothing else', () => {
   assert.is(defaultInterfaceMap(3).ge2, 'eth2');
 });
 
+test('host names the kernel or dnsmasq would misread are refused', () => {
+  const long = seed();
+  long.hostname = `${'a'.repeat(60)}.bcdef`;
+  assert.ok(hasIssue(issuesOf(long), 'hostname'), 'over 64 characters');
+  for (const word of ['ignore', 'infinite', '12h', '3600', '10.0.0.9']) {
+    const b = seed();
+    b.networks[2].allocations[1].hostname = word;
+    assert.ok(hasIssue(issuesOf(b), 'networks.2.allocations.1.hostname'), word);
+  }
+  const ok = seed();
+  ok.networks[2].allocations[1].hostname = 'web-1.local';
+  assert.is(modelOf(ok).internal[0]?.allocations.find((a) => a.hostname === 'web-1.local')?.hostname, 'web-1.local');
+});
+
+test('one network id on two interfaces is an issue', () => {
+  const b = seed();
+  b.networks.push({ ...structuredClone(b.networks[2]), interface: { ifname: 'ge3', addresses: ['10.0.9.1/24'] } });
+  assert.ok(hasIssue(issuesOf(b), 'networks.3.network_id'));
+});
+
 test.run();
