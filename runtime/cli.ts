@@ -67,12 +67,13 @@ export async function main(argv: string[]): Promise<number> {
           process.stderr.write(`${metadata}\n`);
           return 2;
         }
-        const { stop } = await serve({ listen: values.listen, root: values.root, statusTargets: values['status-target'], metadata });
-        await new Promise<void>((resolve) => {
-          const done = () => resolve();
-          process.once('SIGTERM', done);
-          process.once('SIGINT', done);
+        // installed first: a SIGTERM during start-up convergence still shuts down cleanly
+        const stopping = new Promise<void>((resolve) => {
+          process.once('SIGTERM', () => resolve());
+          process.once('SIGINT', () => resolve());
         });
+        const { stop } = await serve({ listen: values.listen, root: values.root, statusTargets: values['status-target'], metadata });
+        await stopping;
         await stop();
         return 0;
       }

@@ -23,12 +23,18 @@ export class Host {
   async run(argv: string[], opts: RunOptions = {}): Promise<CommandResult> {
     const full = [...this.wrap, ...argv];
     this.spawns += 1;
-    const r = await execa(full[0] as string, full.slice(1), {
-      input: opts.input,
-      reject: false,
-      timeout: opts.timeoutMs ?? 30_000,
-      stripFinalNewline: false,
-    });
+    let r: Awaited<ReturnType<typeof execa>>;
+    try {
+      r = await execa(full[0] as string, full.slice(1), {
+        input: opts.input,
+        reject: false,
+        timeout: opts.timeoutMs ?? 30_000,
+        stripFinalNewline: false,
+      });
+    } catch (err) {
+      // a spawn that cannot even start (out of file descriptors, memory) is a failed command, not a crash
+      return { argv, exitCode: -1, stdout: '', stderr: `cannot run ${argv[0]}: ${(err as Error).message}`, timedOut: false };
+    }
     return {
       argv,
       exitCode: typeof r.exitCode === 'number' ? r.exitCode : -1,

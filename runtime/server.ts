@@ -153,6 +153,15 @@ export function parseListen(text: string): ListenAddress | null {
   return { host: m[1] as string, port };
 }
 
+function validTarget(url: string | undefined, host: string | undefined): boolean {
+  try {
+    new URL(url ?? '/', `http://${host ?? 'localhost'}`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function createHttpServer(agent: Agent): http.Server {
   const router = buildRouter(agent);
   const adapter = createServerAdapter(async (req: Request) => {
@@ -170,6 +179,11 @@ export function createHttpServer(agent: Agent): http.Server {
     // a zone id in Host makes the WHATWG URL invalid
     const host = req.headers.host;
     if (host?.includes('%')) req.headers.host = host.replace(/%[^\]]*\]/, ']');
+    if (!validTarget(req.url, req.headers.host)) {
+      res.writeHead(400, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: 'bad request target or Host header', issues: [] }));
+      return;
+    }
     res.on('finish', () => {
       agent.log.info('http.request', {
         method: req.method,

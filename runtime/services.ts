@@ -54,6 +54,7 @@ export class Services {
         argv: () => ['bird6', '-f', '-c', birdConf, '-s', paths.bird6Ctl, '-P', paths.bird6Pid],
         pidFile: paths.bird6Pid,
         logFile: paths.bird6Log,
+        staleFiles: [paths.bird6Ctl],
         marker: birdConf,
         ready: () => exists(paths.bird6Ctl),
       },

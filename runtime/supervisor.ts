@@ -15,6 +15,8 @@ export interface DaemonSpec {
   logFile: string;
   /** a string the daemon's command line contains, to recognise it when adopting */
   marker: string;
+  /** left behind by a daemon that was killed, and would make it look ready at once */
+  staleFiles?: string[];
   /** resolves true once the daemon serves */
   ready: () => Promise<boolean>;
   readyTimeoutMs?: number;
@@ -97,15 +99,29 @@ export class Daemon {
     this.adoptedPid = null;
   }
 
+  private spawning: Promise<void> | null = null;
+
   async start(): Promise<void> {
     this.wanted = true;
+    if (this.spawning) await this.spawning.catch(() => {});
     if (this.fact().running) return;
     await this.spawnOnce();
   }
 
-  private async spawnOnce(): Promise<void> {
+  /** One spawn at a time: a backoff restart and an explicit start must not both start a daemon. */
+  private spawnOnce(): Promise<void> {
+    if (!this.spawning) {
+      this.spawning = this.spawnNow().finally(() => {
+        this.spawning = null;
+      });
+    }
+    return this.spawning;
+  }
+
+  private async spawnNow(): Promise<void> {
     const argv = this.spec.argv();
     await rm(this.spec.pidFile, { force: true });
+    for (const f of this.spec.staleFiles ?? []) await rm(f, { force: true });
     const logStart = await stat(this.spec.logFile).then(
       (st) => st.size,
       () => 0,
@@ -164,7 +180,7 @@ export class Daemon {
     this.log.info('daemon.restart_scheduled', { daemon: this.spec.name, delay_ms: delay });
     this.restartTimer = setTimeout(() => {
       this.restartTimer = null;
-      if (!this.wanted || this.fact().running) return;
+      if (!this.wanted || this.spawning || this.fact().running) return;
       this.spawnOnce().catch((err) => this.log.error('daemon.restart_failed', { daemon: this.spec.name, error: String(err) }));
     }, delay);
     this.restartTimer.unref();
@@ -172,6 +188,7 @@ export class Daemon {
 
   async stop(): Promise<void> {
     this.wanted = false;
+    if (this.spawning) await this.spawning.catch(() => {});
     if (this.restartTimer) clearTimeout(this.restartTimer);
     this.restartTimer = null;
     const pid = this.pid;
@@ -189,6 +206,7 @@ export class Daemon {
   }
 
   async restart(): Promise<void> {
+    if (this.spawning) await this.spawning.catch(() => {});
     await this.stop();
     this.wanted = true;
     await this.spawnOnce();

@@ -229,4 +229,14 @@ test('armConnectTimeout stands down once connected, and for pooled sockets', asy
   assert.is(pooled.destroyed.length, 0);
 });
 
+test('forwardHeaders drops header names with underscores, which some servers fold into identity headers', () => {
+  const out = forwardHeaders({ x_instance_id: 'victim', x_tenant_id: 'other', x_forwarded_for: '10.9.9.9', accept: '*/*' }, identity);
+  assert.equal(
+    Object.keys(out).filter((k) => k.includes('_')),
+    [],
+  );
+  assert.is(out['x-instance-id'], 'vm-5');
+  assert.is(out.accept, '*/*');
+});
+
 test.run();

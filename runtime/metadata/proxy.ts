@@ -188,7 +188,8 @@ export function forwardHeaders(incoming: IncomingHttpHeaders, identity: Identity
   const listed = connectionTokens(incoming.connection);
   const out: OutgoingHttpHeaders = {};
   for (const [name, value] of Object.entries(incoming)) {
-    if (value === undefined || HOP_BY_HOP.has(name) || IDENTITY.has(name) || listed.has(name)) continue;
+    // some upstream servers fold "_" into "-", so X_Instance_ID could pose as X-Instance-ID
+    if (value === undefined || HOP_BY_HOP.has(name) || IDENTITY.has(name) || listed.has(name) || name.includes('_')) continue;
     out[name] = value;
   }
   out['x-forwarded-for'] = identity.source;
@@ -373,6 +374,10 @@ class ClientGone extends Error {
 /** Logged as the status of a request whose client left before any response (never sent). */
 const CLIENT_CLOSED_REQUEST = 499;
 
+/** Open connections accepted per listener, and per source address on a listener. */
+export const MAX_CONNECTIONS_PER_LISTENER = 256;
+export const MAX_CONNECTIONS_PER_SOURCE = 16;
+
 /** Request methods that may be retried on a fresh connection when a pooled one was stale. */
 const RETRYABLE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -488,9 +493,29 @@ export class MetadataProxy {
   async #open(config: MetadataListener, route: Route): Promise<Listener> {
     const server = http.createServer({
       // The handler's own deadline bounds the body and the response; this bounds a
-      // client that trickles its headers (checked every 30 s, so it is coarse).
+      // client that trickles its headers.
       headersTimeout: this.#settings.totalTimeoutMs,
       requestTimeout: 0,
+      connectionsCheckingInterval: 2000,
+      keepAliveTimeout: 5000,
+    });
+    // Every connection costs the agent a file descriptor: a VM holding many open must not
+    // starve the agent of the descriptors it needs to spawn its tools.
+    server.maxConnections = MAX_CONNECTIONS_PER_LISTENER;
+    const perSource = new Map<string, number>();
+    server.on('connection', (socket) => {
+      const source = clientAddress(socket.remoteAddress);
+      const count = (perSource.get(source) ?? 0) + 1;
+      if (count > MAX_CONNECTIONS_PER_SOURCE) {
+        socket.destroy();
+        return;
+      }
+      perSource.set(source, count);
+      socket.once('close', () => {
+        const left = (perSource.get(source) ?? 1) - 1;
+        if (left <= 0) perSource.delete(source);
+        else perSource.set(source, left);
+      });
     });
     const listener: Listener = {
       networkId: config.network_id,
