@@ -10,7 +10,7 @@ import * as assert from 'uvu/assert';
 import type { MetadataListener, MetadataTable } from '../../schema/model.ts';
 import { memoryLogger } from '../log.ts';
 import type { MetadataProxyOptions } from './proxy.ts';
-import { ListenerBindError, MetadataProxy } from './proxy.ts';
+import { ListenerBindError, MAX_CONNECTIONS_PER_SOURCE, MetadataProxy } from './proxy.ts';
 
 // ---------------------------------------------------------------------------
 // Fixtures
@@ -688,6 +688,27 @@ test('close stops every listener and later applies are refused', async () => {
   } finally {
     await upstream.close();
   }
+});
+
+test('a source holding many idle connections is capped, and others still get through', async () => {
+  await withProxy(async (fx) => {
+    const open = (localAddress: string) =>
+      new Promise<net.Socket>((resolve, reject) => {
+        const socket = net.connect({ host: '127.0.0.2', port: fx.port(), localAddress }, () => resolve(socket));
+        socket.on('error', reject);
+      });
+    const held: net.Socket[] = [];
+    try {
+      for (let i = 0; i < MAX_CONNECTIONS_PER_SOURCE + 4; i++) held.push(await open('127.0.0.6'));
+      await new Promise((r) => setTimeout(r, 100));
+      const alive = held.filter((s) => !s.destroyed && s.readyState === 'open').length;
+      assert.ok(alive <= MAX_CONNECTIONS_PER_SOURCE, `${alive} connections kept open from one source`);
+      const other = await call(fx.port(), { localAddress: '127.0.0.5' });
+      assert.is(other.status, 200, 'another source is still served');
+    } finally {
+      for (const s of held) s.destroy();
+    }
+  });
 });
 
 test.run();
