@@ -376,7 +376,7 @@ const CLIENT_CLOSED_REQUEST = 499;
 
 /** Open connections accepted per listener, and per source address on a listener. */
 export const MAX_CONNECTIONS_PER_LISTENER = 256;
-export const MAX_CONNECTIONS_PER_SOURCE = 16;
+export const MAX_CONNECTIONS_PER_SOURCE = 64;
 
 /** Request methods that may be retried on a fresh connection when a pooled one was stale. */
 const RETRYABLE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
