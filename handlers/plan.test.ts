@@ -256,7 +256,7 @@ test('addresses: IPv6 ones are added without DAD, link-local ones are never touc
   );
 });
 
-test('addresses: links the configuration does not name are left alone', () => {
+test('links the configuration does not name: their link state and routes are left alone', () => {
   const { model, files } = build(input('seed-example'));
   const facts = matchingFacts(model, files);
   facts.links.push({
@@ -268,7 +268,7 @@ test('addresses: links the configuration does not name are left alone', () => {
     operstate: 'down',
     linkType: 'ether',
     kind: 'veth',
-    addresses: [{ address: '192.0.2.7', prefixLength: 24, family: 4, scope: 'global' }],
+    addresses: [{ address: 'fe80::f816:3eff:fe00:77', prefixLength: 64, family: 6, scope: 'link' }],
   });
   facts.routes.push({ family: 4, dst: '198.51.100.0/24', gateway: '192.0.2.1', dev: 'eth7', protocol: 'static' });
   const plan = planConfiguration(model, files, facts);
@@ -643,6 +643,19 @@ test('addresses: one with a finite lifetime (SLAAC, DHCP) is made permanent, the
     ['address replace fdca:3ba5:a17a:acda:f816:3eff:fefd:e6f1/64 nodad dev eth0 valid_lft forever preferred_lft forever'],
     show(plan),
   );
+});
+
+test('addresses: a NIC the configuration no longer names loses its addresses (A then B leaves the host as B)', () => {
+  const full = build(input('seed-example'));
+  const facts = matchingFacts(full.model, full.files);
+  const body = input('seed-example');
+  body.networks = body.networks.slice(0, 2);
+  const smaller = build(body);
+  const plan = planConfiguration(smaller.model, smaller.files, facts);
+  const dels = commands(plan, 'links and addresses');
+  assert.ok(dels.includes('address del 10.0.0.1/24 dev eth2'), show(plan));
+  assert.ok(dels.includes('address del fdc3:6ee6:d81f:ede::1/64 dev eth2'), show(plan));
+  assert.ok(plan.steps.some((s) => s.kind === 'conntrack-flush' && s.address === '10.0.0.1'));
 });
 
 test.run();

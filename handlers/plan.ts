@@ -6,7 +6,7 @@ import type { RenderedFile } from '../renderers/index.ts';
 import { FILES } from '../renderers/index.ts';
 import type { Family, Model, Network } from '../schema/model.ts';
 import { cidrContains, isLinkLocal } from '../schema/syntax.ts';
-import type { Facts, LinkFact, RouteFact } from './facts.ts';
+import { type Facts, type LinkFact, nicLinks, type RouteFact } from './facts.ts';
 
 export type ServiceName = 'dnsmasq' | 'bird6' | 'metadata';
 
@@ -98,8 +98,18 @@ interface AddressChanges {
   added: { ifname: string; address: string; family: Family }[];
 }
 
-function addressChanges(m: Model, links: Map<string, LinkFact>): AddressChanges {
+function addressChanges(m: Model, links: Map<string, LinkFact>, nics: LinkFact[]): AddressChanges {
   const out: AddressChanges = { shaken: new Set(), deletes: [], adds: [], removed: [], added: [] };
+  // a NIC the configuration no longer names keeps no address: pushing A then B must leave the host as B alone
+  const named = new Set(m.networks.map((n) => n.ifname));
+  for (const nic of nics) {
+    if (named.has(nic.ifname)) continue;
+    for (const a of nic.addresses) {
+      if (isLinkLocal(a.address)) continue;
+      out.deletes.push(`address del ${a.address}/${a.prefixLength} dev ${nic.ifname}`);
+      out.removed.push(a.address);
+    }
+  }
   for (const n of m.networks) {
     const link = links.get(n.ifname);
     if (!link) continue;
@@ -218,7 +228,7 @@ export function planConfiguration(m: Model, files: RenderedFile[], facts: Facts,
   if (facts.hostname !== m.hostname) steps.push({ kind: 'hostname', name: m.hostname });
   steps.push(...sysctlSteps(m, facts, links));
 
-  const addr = addressChanges(m, links);
+  const addr = addressChanges(m, links, nicLinks(facts));
   const managed = new Set(m.networks.map((n) => n.ifname));
   const batch = [...linkCommands(m, links), ...addr.deletes, ...addr.adds];
   if (batch.length) steps.push({ kind: 'ip-batch', reason: 'links and addresses', commands: batch });
