@@ -14,7 +14,7 @@ import path from 'node:path';
 import { planConfiguration } from '../handlers/plan.ts';
 import { dnsmasqWanted } from '../renderers/dnsmasq.ts';
 import { FILES, renderAll } from '../renderers/index.ts';
-import { checkAll } from '../runtime/checkers.ts';
+import { checkAll, renderedSet } from '../runtime/checkers.ts';
 import { gatherFacts } from '../runtime/facts.ts';
 import { Host } from '../runtime/host.ts';
 import { type Lab, labDown, labUp } from '../runtime/lab/lab.ts';
@@ -412,19 +412,8 @@ async function floorOnce(lab: Lab, text: string): Promise<FloorSample> {
   const [t0 = 0, t1 = 0, t2 = 0, t3 = 0, t4 = 0] = t;
 
   // what the agent does on top: the daemons' checkers and the host facts
-  const content = (rel: string) => files.find((f) => f.path === rel)?.content ?? '';
   const c0 = performance.now();
-  const failures = await checkAll(
-    {
-      rulesV4: content(FILES.rulesV4),
-      rulesV6: content(FILES.rulesV6),
-      dnsmasqConf: content(FILES.dnsmasqConf),
-      dnsmasqHosts: content(FILES.dnsmasqHosts),
-      dnsmasqOpts: content(FILES.dnsmasqOpts),
-      bird6: content(FILES.bird6),
-    },
-    { wrap: ['ip', 'netns', 'exec', ns], tmpDir: p.tmpDir },
-  );
+  const failures = await checkAll(renderedSet(files), { wrap: ['ip', 'netns', 'exec', ns], tmpDir: p.tmpDir });
   const c1 = performance.now();
   if (failures.length) progress(`floor: checker failures ${JSON.stringify(failures).slice(0, 500)}`);
   await gatherFacts(host, root, {});

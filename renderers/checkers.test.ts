@@ -3,7 +3,7 @@
 // network namespace, dnsmasq --test, bird6 -p. A missing checker fails.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { checkAll } from '../runtime/checkers.ts';
+import { checkAll, renderedSet } from '../runtime/checkers.ts';
 import { withNetns } from '../test/netns.ts';
 import { goldenCases, renderCase } from './golden-cases.ts';
 import { FILES } from './index.ts';
@@ -11,19 +11,8 @@ import { FILES } from './index.ts';
 for (const name of goldenCases()) {
   test(`checkers accept ${name}`, async () => {
     const { files } = renderCase(name);
-    const get = (p: string) => files.find((f) => f.path === p)?.content ?? '';
     await withNetns('chk', async (ns) => {
-      const failures = await checkAll(
-        {
-          rulesV4: get(FILES.rulesV4),
-          rulesV6: get(FILES.rulesV6),
-          dnsmasqConf: get(FILES.dnsmasqConf),
-          dnsmasqHosts: get(FILES.dnsmasqHosts),
-          dnsmasqOpts: get(FILES.dnsmasqOpts),
-          bird6: get(FILES.bird6),
-        },
-        { wrap: ['ip', 'netns', 'exec', ns] },
-      );
+      const failures = await checkAll(renderedSet(files), { wrap: ['ip', 'netns', 'exec', ns] });
       assert.equal(failures, [], JSON.stringify(failures, null, 1));
     });
   });

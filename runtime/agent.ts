@@ -10,7 +10,7 @@ import { type Prepared, prepareConfig, type Rendered, renderConfig } from '../ha
 import { FILES } from '../renderers/index.ts';
 import type { Model } from '../schema/model.ts';
 import { Announcer } from './announcer.ts';
-import { ALL_CHECKS, type CheckGroup, checkAll } from './checkers.ts';
+import { ALL_CHECKS, type CheckGroup, checkAll, renderedSet } from './checkers.ts';
 import { Coalescer } from './coalescer.ts';
 import { ApplyError, type ExecStats, execute, writeFileAtomic } from './executor.ts';
 import { gatherFacts, linkFacts } from './facts.ts';
@@ -221,19 +221,7 @@ export class Agent {
     // only what changes is checked; a failed check leaves everything as it was
     const groups = ALL_CHECKS.filter((g) => CHECKED_FILES[g].some((f) => written.has(f)));
     if (groups.length > 0) {
-      const content = (p: string) => prepared.files.find((f) => f.path === p)?.content ?? '';
-      const failures = await checkAll(
-        {
-          rulesV4: content(FILES.rulesV4),
-          rulesV6: content(FILES.rulesV6),
-          dnsmasqConf: content(FILES.dnsmasqConf),
-          dnsmasqHosts: content(FILES.dnsmasqHosts),
-          dnsmasqOpts: content(FILES.dnsmasqOpts),
-          bird6: content(FILES.bird6),
-        },
-        { tmpDir: this.paths.tmpDir, host },
-        groups,
-      );
+      const failures = await checkAll(renderedSet(prepared.files), { tmpDir: this.paths.tmpDir, host }, groups);
       if (failures.length > 0) {
         this.log.error('apply.check_failed', { failures });
         return {

@@ -5,6 +5,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
+import { FILES } from '../renderers/index.ts';
 import type { Host } from './host.ts';
 
 export interface CheckFailure {
@@ -82,6 +83,19 @@ export interface RenderedSet {
   dnsmasqHosts: string;
   dnsmasqOpts: string;
   bird6: string;
+}
+
+/** The checked files out of a render, by their place under the root. */
+export function renderedSet(files: { path: string; content: string }[]): RenderedSet {
+  const content = (p: string) => files.find((f) => f.path === p)?.content ?? '';
+  return {
+    rulesV4: content(FILES.rulesV4),
+    rulesV6: content(FILES.rulesV6),
+    dnsmasqConf: content(FILES.dnsmasqConf),
+    dnsmasqHosts: content(FILES.dnsmasqHosts),
+    dnsmasqOpts: content(FILES.dnsmasqOpts),
+    bird6: content(FILES.bird6),
+  };
 }
 
 export type CheckGroup = 'iptables-v4' | 'iptables-v6' | 'dnsmasq' | 'bird6';
