@@ -24,6 +24,7 @@ import {
   routes,
   rules,
   sh,
+  sleep,
   startAgent,
   waitFor,
   withAgent,
@@ -397,6 +398,38 @@ test('concurrent PUTs are serialised: all answered, the host ends in the last ap
     const bad = events.filter((e) => e.level === 'error' || e.raw !== undefined);
     assert.equal(bad, [], 'no error while applying concurrently');
     assert.ok(apply(events).length <= 1 + variants.length);
+  }));
+
+test('a PUT arriving while a restarted agent converges is applied after the convergence, not undone by it', () =>
+  withLab(async (lab) => {
+    let agent: AgentProcess | null = await startAgent(lab);
+    try {
+      const seed = payload('seed-example');
+      await applyOk(lab, seed);
+      const root = agent.root;
+      await agent.kill();
+      const next = payload('seed-example');
+      next.floating_ips = [{ floating_ip: '172.24.4.77', fixed_ip: '10.0.0.3' }];
+      // the PUT is sent the moment the API accepts connections, before or during the convergence
+      agent = await startAgent(lab, { root, waitReady: false });
+      let reply: Reply | null = null;
+      for (let i = 0; i < 400 && !reply; i++) {
+        reply = await putConfig(lab, next).catch(() => null);
+        if (!reply) await sleep(5);
+      }
+      if (!reply) throw new Error('the agent never answered');
+      assert.is(reply.status, 200, reply.body);
+      const events = apply(logEvents(agent));
+      assert.ok(events.length >= 2, JSON.stringify(events));
+      assert.is(events.at(-1)?.forced, false, `the PUT was applied last: ${JSON.stringify(events.map((e) => e.forced))}`);
+      assert.ok((await addresses(lab, 'eth1')).includes('172.24.4.77/24'), 'the floating IP of the PUT is on the host');
+      const saved = JSON.parse(readFileSync(path.join(root, 'state', 'config.json'), 'utf8'));
+      assert.equal(saved.configuration.floating_ips, next.floating_ips, 'and it is what was persisted');
+    } catch (err) {
+      throw withLogTail(err, agent);
+    } finally {
+      await agent?.stop();
+    }
   }));
 
 test.run();
