@@ -244,7 +244,10 @@ test('a failing step of the first configuration answers 500 and nothing is recor
     assert.is(body.rolled_back, false, 'there was nothing to roll back to');
     assert.equal((await request(lab, 'GET', '/v1/system/config')).json(), { configuration: {} });
     assert.not.ok(existsSync(path.join(agent.root, 'state', 'config.json')));
+    // the files were written before the failure: the retry must still load the IPv6 firewall
     await applyOk(lab, payload('seed-example'));
+    assert.match(await rules(lab, 6), ':INPUT DROP', 'the retried push loaded the IPv6 rules');
+    assert.match(await rules(lab, 6), '--dport 547');
     assert.equal(await dryRunPlan(lab, payload('seed-example')), []);
   }));
 
