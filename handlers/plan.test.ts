@@ -256,7 +256,7 @@ test('addresses: IPv6 ones are added without DAD, link-local ones are never touc
   );
 });
 
-test('links the configuration does not name: their link state and routes are left alone', () => {
+test('links the configuration does not name, and never named: addresses, link state and routes are left alone', () => {
   const { model, files } = build(input('seed-example'));
   const facts = matchingFacts(model, files);
   facts.links.push({
@@ -268,7 +268,7 @@ test('links the configuration does not name: their link state and routes are lef
     operstate: 'down',
     linkType: 'ether',
     kind: 'veth',
-    addresses: [{ address: 'fe80::f816:3eff:fe00:77', prefixLength: 64, family: 6, scope: 'link' }],
+    addresses: [{ address: '192.0.2.7', prefixLength: 24, family: 4, scope: 'global' }],
   });
   facts.routes.push({ family: 4, dst: '198.51.100.0/24', gateway: '192.0.2.1', dev: 'eth7', protocol: 'static' });
   const plan = planConfiguration(model, files, facts);
@@ -651,8 +651,28 @@ test('addresses: a NIC the configuration no longer names loses its addresses (A 
   const body = input('seed-example');
   body.networks = body.networks.slice(0, 2);
   const smaller = build(body);
-  const plan = planConfiguration(smaller.model, smaller.files, facts);
+  assert.equal(
+    planConfiguration(smaller.model, smaller.files, facts).steps.filter((st) => st.kind === 'ip-batch'),
+    [],
+    'without a previous configuration nothing is the agent\u2019s to remove',
+  );
+  facts.links.push({
+    ifindex: 50,
+    ifname: 'eth0.42',
+    mac: 'fa:16:3e:00:00:42',
+    mtu: 1500,
+    up: true,
+    operstate: 'up',
+    linkType: 'ether',
+    kind: 'vlan',
+    addresses: [{ address: '198.51.100.9', prefixLength: 24, family: 4, scope: 'global' }],
+  });
+  const plan = planConfiguration(smaller.model, smaller.files, facts, { previous: full.model });
   const dels = commands(plan, 'links and addresses');
+  assert.not.ok(
+    dels.some((c) => c.includes('198.51.100.9')),
+    'an address the agent never configured stays',
+  );
   assert.ok(dels.includes('address del 10.0.0.1/24 dev eth2'), show(plan));
   assert.ok(dels.includes('address del fdc3:6ee6:d81f:ede::1/64 dev eth2'), show(plan));
   assert.ok(plan.steps.some((s) => s.kind === 'conntrack-flush' && s.address === '10.0.0.1'));

@@ -27,6 +27,8 @@ export interface Plan {
 export interface PlanOptions {
   /** re-load rules and services even if their files are unchanged (start-up convergence) */
   force?: boolean;
+  /** the configuration the agent last applied or tried to: what it may have put on NICs the new one drops */
+  previous?: Model | null;
 }
 
 export function sha256(text: string): string {
@@ -98,14 +100,18 @@ interface AddressChanges {
   added: { ifname: string; address: string; family: Family }[];
 }
 
-function addressChanges(m: Model, links: Map<string, LinkFact>, nics: LinkFact[]): AddressChanges {
+function addressChanges(m: Model, links: Map<string, LinkFact>, nics: LinkFact[], previous: Model | null): AddressChanges {
   const out: AddressChanges = { shaken: new Set(), deletes: [], adds: [], removed: [], added: [] };
-  // a NIC the configuration no longer names keeps no address: pushing A then B must leave the host as B alone
+  // a NIC the configuration no longer names loses what the agent put there (pushing A then B leaves
+  // the host as B alone); addresses someone else configured, on any link, are not the agent's to remove
   const named = new Set(m.networks.map((n) => n.ifname));
   for (const nic of nics) {
     if (named.has(nic.ifname)) continue;
+    const before = previous?.networks.find((n) => n.ifname === nic.ifname);
+    if (!before) continue;
+    const ours = new Set(desiredAddresses(before).map((d) => `${d.address}/${d.prefixLength}`));
     for (const a of nic.addresses) {
-      if (isLinkLocal(a.address)) continue;
+      if (isLinkLocal(a.address) || !ours.has(`${a.address}/${a.prefixLength}`)) continue;
       out.deletes.push(`address del ${a.address}/${a.prefixLength} dev ${nic.ifname}`);
       out.removed.push(a.address);
     }
@@ -159,7 +165,9 @@ function wantedRoutes(m: Model): WantedRoute[] {
         // subnet host routes are for the tenants: they never replace the router's default route,
         // and a next hop off every connected prefix could not be installed
         if (r.destination.endsWith('/0')) continue;
-        if (!n.addresses.some((a) => a.family === r.family && cidrContains(a.address, a.prefixLength, r.nexthop))) continue;
+        const onLink =
+          isLinkLocal(r.nexthop) || n.addresses.some((a) => a.family === r.family && cidrContains(a.address, a.prefixLength, r.nexthop));
+        if (!onLink) continue;
         out.push({ family: r.family, dst: r.destination, gateway: r.nexthop, dev: n.ifname });
       }
     }
@@ -228,7 +236,7 @@ export function planConfiguration(m: Model, files: RenderedFile[], facts: Facts,
   if (facts.hostname !== m.hostname) steps.push({ kind: 'hostname', name: m.hostname });
   steps.push(...sysctlSteps(m, facts, links));
 
-  const addr = addressChanges(m, links, nicLinks(facts));
+  const addr = addressChanges(m, links, nicLinks(facts), options.previous ?? null);
   const managed = new Set(m.networks.map((n) => n.ifname));
   const batch = [...linkCommands(m, links), ...addr.deletes, ...addr.adds];
   if (batch.length) steps.push({ kind: 'ip-batch', reason: 'links and addresses', commands: batch });

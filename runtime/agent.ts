@@ -75,10 +75,12 @@ export class Agent {
   private openGate: () => void = () => {};
   /**
    * Whether the host may differ from the files on disk: at start (the kernel may
-   * have lost rules and daemons) and after a failed apply. Files are compared by
+   * have lost rules and daemons) and after an apply that failed while changing it. Files are compared by
    * digest, so until a success the next apply reloads everything regardless.
    */
   private dirty = true;
+  /** the model of the last apply that changed the host, successful or not */
+  private touched: Model | null = null;
   private readonly announcer: Announcer;
   /** the last body validated and rendered, by its text and the interface map: a re-push skips both */
   private memo: { key: string; rendered: Rendered } | null = null;
@@ -174,7 +176,10 @@ export class Agent {
     const key = `${JSON.stringify(interfaceMap(facts))}\n${job.text ?? JSON.stringify(job.raw)}`;
     const rendered = this.memo?.key === key ? this.memo.rendered : renderConfig(job.raw, facts, this.paths.root);
     this.memo = { key, rendered };
-    return { ...rendered, plan: planConfiguration(rendered.model, rendered.files, facts, { force: job.force }) };
+    return {
+      ...rendered,
+      plan: planConfiguration(rendered.model, rendered.files, facts, { force: job.force, previous: this.touched ?? this.applied?.model }),
+    };
   }
 
   private async applyNow(job: ApplyJob): Promise<ApplyOutcome> {
@@ -192,7 +197,6 @@ export class Agent {
     }
     // a refused body changed nothing; anything else but success may have changed something
     if (outcome.status === 200) this.dirty = false;
-    else if (outcome.status >= 500) this.dirty = true;
     this.log.info('apply', {
       status: outcome.status,
       duration_ms: Math.round((performance.now() - started) * 10) / 10,
@@ -231,6 +235,9 @@ export class Agent {
       }
     }
     let stats: ExecStats;
+    // from here the host may change: until a success, the next apply reloads everything
+    this.dirty = true;
+    this.touched = prepared.model;
     try {
       stats = await execute(prepared.plan, this.execContext(host));
     } catch (err) {
@@ -265,6 +272,7 @@ export class Agent {
     try {
       const prepared = prepareConfig(this.applied.body, await gatherFacts(host, this.paths.root, this.services.facts()), this.paths.root, {
         force: true,
+        previous: this.touched,
       });
       await execute(prepared.plan, this.execContext(host));
       this.log.info('apply.rolled_back', { steps: prepared.plan.steps.length });

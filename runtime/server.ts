@@ -179,11 +179,6 @@ export function createHttpServer(agent: Agent): http.Server {
     // a zone id in Host makes the WHATWG URL invalid
     const host = req.headers.host;
     if (host?.includes('%')) req.headers.host = host.replace(/%[^\]]*\]/, ']');
-    if (!validTarget(req.url, req.headers.host)) {
-      res.writeHead(400, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: 'bad request target or Host header', issues: [] }));
-      return;
-    }
     res.on('finish', () => {
       agent.log.info('http.request', {
         method: req.method,
@@ -193,6 +188,11 @@ export function createHttpServer(agent: Agent): http.Server {
         remote,
       });
     });
+    if (!validTarget(req.url, req.headers.host)) {
+      res.writeHead(400, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: 'bad request target or Host header', issues: [] }));
+      return;
+    }
     void adapter(req, res);
   });
 }

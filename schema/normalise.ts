@@ -127,6 +127,16 @@ function mergeInto(network: Network, entry: RawNetwork, path: string, issues: Is
   });
   entry.subnets.forEach((s, j) => {
     const subnet = buildSubnet(s, `${path}.subnets.${j}`, issues);
+    if (
+      subnet &&
+      subnet.family === 6 &&
+      subnet.dhcpEnabled &&
+      subnet.prefixLength < 64 &&
+      (entry.network_type === 'internal' || entry.network_type === 'isolated')
+    ) {
+      // neither SLAAC nor dnsmasq's DHCPv6 can serve it: tenants would get no address at all
+      issues.push({ path: `${path}.subnets.${j}.cidr`, message: 'a DHCP-enabled IPv6 tenant subnet needs a prefix of at least 64 bits' });
+    }
     if (subnet && !network.subnets.some((x) => x.cidr === subnet.cidr)) network.subnets.push(subnet);
   });
   const allocations = [...(entry.allocations ?? []), ...(entry.address_allocations ?? [])];

@@ -632,4 +632,11 @@ test('one network id on two interfaces is an issue', () => {
   assert.ok(hasIssue(issuesOf(b), 'networks.3.network_id'));
 });
 
+test('a DHCP-enabled IPv6 tenant subnet shorter than /64 is refused: nothing could serve it', () => {
+  const b = seed();
+  b.networks[2].subnets[1].cidr = 'fdc3:6ee6:d81f:e00::/56';
+  b.networks[2].subnets[1].dhcp_enabled = true;
+  assert.ok(hasIssue(issuesOf(b), 'networks.2.subnets.1.cidr'));
+});
+
 test.run();
