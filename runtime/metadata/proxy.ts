@@ -35,6 +35,8 @@ export interface MetadataProxyOptions {
   maxBodyBytes?: number;
   /** Token bucket per source address and network; null turns it off (default burst 100, 50/s). */
   rateLimit?: RateLimit | null;
+  /** Open connections over all listeners (default MAX_CONNECTIONS_TOTAL). */
+  maxConnections?: number;
   /** Monotonic clock in ms, for rate limiting and durations; injectable for tests. */
   now?: () => number;
 }
@@ -377,6 +379,8 @@ const CLIENT_CLOSED_REQUEST = 499;
 /** Open connections accepted per listener, and per source address on a listener. */
 export const MAX_CONNECTIONS_PER_LISTENER = 256;
 export const MAX_CONNECTIONS_PER_SOURCE = 64;
+/** Open connections accepted over all listeners: the agent keeps descriptors for its own work. */
+export const MAX_CONNECTIONS_TOTAL = 512;
 
 /** Request methods that may be retried on a fresh connection when a pooled one was stale. */
 const RETRYABLE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -393,6 +397,8 @@ export class MetadataProxy {
   /** apply/close run one at a time: each works from the state the previous one left. */
   #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
+  #connections = 0;
+  readonly #maxTotal: number;
 
   constructor(opts: MetadataProxyOptions) {
     const d = METADATA_PROXY_DEFAULTS;
@@ -405,6 +411,7 @@ export class MetadataProxy {
     };
     const limit = opts.rateLimit === undefined ? d.rateLimit : opts.rateLimit;
     this.#limiter = limit === null ? null : new RateLimiter(limit, this.#now);
+    this.#maxTotal = positive('maxConnections', opts.maxConnections ?? MAX_CONNECTIONS_TOTAL);
     // Free sockets are dropped after 4 s, before the common 5 s server keep-alive timeout,
     // to make it rare to write into a connection the upstream is closing.
     this.#agent = new http.Agent({ keepAlive: true, maxSockets: 64, maxFreeSockets: 16, timeout: 4000 });
@@ -506,12 +513,14 @@ export class MetadataProxy {
     server.on('connection', (socket) => {
       const source = clientAddress(socket.remoteAddress);
       const count = (perSource.get(source) ?? 0) + 1;
-      if (count > MAX_CONNECTIONS_PER_SOURCE) {
+      if (count > MAX_CONNECTIONS_PER_SOURCE || this.#connections >= this.#maxTotal) {
         socket.destroy();
         return;
       }
       perSource.set(source, count);
+      this.#connections += 1;
       socket.once('close', () => {
+        this.#connections -= 1;
         const left = (perSource.get(source) ?? 1) - 1;
         if (left <= 0) perSource.delete(source);
         else perSource.set(source, left);
