@@ -4,11 +4,11 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { goldenCases, testdataDir } from '../renderers/golden-cases.ts';
 import { FILES, type RenderedFile, renderAll } from '../renderers/index.ts';
 import type { Model } from '../schema/model.ts';
 import { defaultInterfaceMap, parseConfiguration } from '../schema/parse.ts';
 import { cidrContains } from '../schema/syntax.ts';
+import { goldenCases, testdataDir } from '../test/golden-cases.ts';
 import type { Facts, LinkFact, RouteFact } from './facts.ts';
 import { type Plan, planConfiguration, type Step, sha256, summarise } from './plan.ts';
 

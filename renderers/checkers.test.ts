@@ -4,8 +4,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { checkAll, renderedSet } from '../runtime/checkers.ts';
+import { goldenCases, renderCase } from '../test/golden-cases.ts';
 import { withNetns } from '../test/netns.ts';
-import { goldenCases, renderCase } from './golden-cases.ts';
 import { FILES } from './index.ts';
 
 for (const name of goldenCases()) {

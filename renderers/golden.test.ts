@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { goldenCases, renderCase, testdataDir } from './golden-cases.ts';
+import { goldenCases, renderCase, testdataDir } from '../test/golden-cases.ts';
 
 const update = process.env.UPDATE_GOLDEN === '1';
 const dir = testdataDir;

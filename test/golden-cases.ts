@@ -1,12 +1,13 @@
-// The golden test cases under renderers/testdata, shared by the golden and checker tests.
+// The golden test cases under renderers/testdata, shared by the golden, checker and handler tests.
+// A test helper: it reads files, so it lives outside the pure renderers/.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { renderAll } from '../renderers/index.ts';
 import { defaultInterfaceMap, parseConfiguration } from '../schema/parse.ts';
-import { renderAll } from './index.ts';
 
 export const GOLDEN_ROOT = '/var/lib/appliance';
-export const testdataDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'testdata');
+export const testdataDir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'renderers', 'testdata');
 
 export function goldenCases(): string[] {
   return readdirSync(testdataDir)
