@@ -1,10 +1,9 @@
 // bird6: kernel sync, BGP towards the external IPv6 gateway announcing only
 // tenant prefixes, and router advertisements on tenant interfaces.
 import type { Model, Subnet } from '../schema/model.ts';
+import { tenantNetworks as tenants } from '../schema/normalise.ts';
 import { isLinkLocal } from '../schema/syntax.ts';
 import { eta, PROVENANCE } from './eta.ts';
-
-const tenants = (m: Model) => [...m.internal, ...m.isolated];
 
 function raFlags(subnets: Subnet[]) {
   const modes = subnets.map((s) => s.v6Mode);

@@ -2,6 +2,7 @@
 // file (a change needs a restart); host reservations and options live in
 // files dnsmasq re-reads on SIGHUP, so allocation changes need no restart.
 import type { Allocation, Model, Network, Subnet } from '../schema/model.ts';
+import { tenantNetworks as tenants } from '../schema/normalise.ts';
 import { cidrContains, prefixToNetmask } from '../schema/syntax.ts';
 import { eta, PROVENANCE } from './eta.ts';
 
@@ -12,7 +13,6 @@ export interface DnsmasqPaths {
   optsFile: string;
 }
 
-const tenants = (m: Model) => [...m.internal, ...m.isolated];
 const tag = (n: Network, i: number) => `${n.generic}_${i}`;
 
 /** Subnets dnsmasq serves addresses on; SLAAC-only IPv6 subnets get nothing. */
@@ -49,16 +49,15 @@ function optionLines(n: Network, s: Subnet, i: number): string[] {
 
 function hostLine(n: Network, a: Allocation, own: Set<string>): string | null {
   const servedSubnet = (address: string, family: 4 | 6) =>
-    n.subnets.some((s) => s.family === family && served(s) && (family === 4 || s.v6Mode === 'stateful') && containsText(s, address));
+    n.subnets.some(
+      (s) =>
+        s.family === family && served(s) && (family === 4 || s.v6Mode === 'stateful') && cidrContains(s.network, s.prefixLength, address),
+    );
   const mine = a.ipAddresses.filter((ip) => ip.dhcp && !own.has(ip.address) && servedSubnet(ip.address, ip.family));
   const v4 = mine.find((ip) => ip.family === 4);
   const v6 = mine.filter((ip) => ip.family === 6).map((ip) => `[${ip.address}]`);
   if (!v4 && v6.length === 0) return null;
   return [a.mac, ...(v4 ? [v4.address] : []), ...v6, a.hostname].join(',');
-}
-
-function containsText(s: Subnet, address: string): boolean {
-  return cidrContains(s.network, s.prefixLength, address);
 }
 
 export function renderDnsmasq(m: Model, paths: DnsmasqPaths): { conf: string; hosts: string; opts: string } {

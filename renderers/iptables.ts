@@ -2,7 +2,7 @@
 // iptables-restore payload per family. Every table of a family is written in
 // full so that one restore defines the whole state atomically.
 import type { Model, Network } from '../schema/model.ts';
-import { firstAddress } from '../schema/normalise.ts';
+import { firstAddress, tenantNetworks as tenants } from '../schema/normalise.ts';
 import { eta, PROVENANCE } from './eta.ts';
 
 export type Table = 'filter' | 'nat' | 'mangle' | 'raw';
@@ -44,8 +44,6 @@ const CUSTOM: Record<Table, string[]> = { filter: [], nat: ['PUBLIC_SNAT'], mang
 export function metadataPort(network: Network): number {
   return METADATA_BASE_PORT + network.index;
 }
-
-const tenants = (m: Model) => [...m.internal, ...m.isolated];
 
 function filterRules(m: Model): Entry[] {
   const out: Entry[] = [];

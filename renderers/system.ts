@@ -1,5 +1,5 @@
 import type { MetadataTable, Model } from '../schema/model.ts';
-import { firstAddress } from '../schema/normalise.ts';
+import { firstAddress, tenantNetworks } from '../schema/normalise.ts';
 import { PROVENANCE } from './eta.ts';
 import { metadataPort } from './iptables.ts';
 
@@ -17,7 +17,7 @@ export function renderHosts(m: Model): string {
 
 /** One metadata listener per tenant network with an IPv4 address: the DNAT target. */
 export function metadataTable(m: Model): MetadataTable {
-  const listeners = [...m.internal, ...m.isolated].flatMap((n) => {
+  const listeners = tenantNetworks(m).flatMap((n) => {
     const v4 = firstAddress(n, 4);
     if (!v4) return [];
     const map: Record<string, string> = {};

@@ -4,9 +4,8 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { execa } from 'execa';
 import { FILES } from '../renderers/index.ts';
-import type { Host } from './host.ts';
+import { Host } from './host.ts';
 
 export interface CheckFailure {
   checker: string;
@@ -25,14 +24,9 @@ export interface CheckerOptions {
 
 async function run(name: string, argv: string[], opts: CheckerOptions, input?: string): Promise<CheckFailure | null> {
   const full = [...(opts.wrap ?? []), ...argv];
-  if (opts.host) {
-    const r = await opts.host.run(full, { input, timeoutMs: 20_000 });
-    if (r.exitCode === 0) return null;
-    return { checker: name, argv: full, exitCode: r.exitCode, stderr: (r.stderr || r.stdout).slice(0, 4000) };
-  }
-  const r = await execa(full[0] as string, full.slice(1), { input, reject: false, timeout: 20_000 });
-  if (r.exitCode === 0 && !r.failed) return null;
-  return { checker: name, argv: full, exitCode: r.exitCode, stderr: `${r.stderr || r.stdout || r.message}`.slice(0, 4000) };
+  const r = await (opts.host ?? new Host()).run(full, { input, timeoutMs: 20_000 });
+  if (r.exitCode === 0) return null;
+  return { checker: name, argv: full, exitCode: r.exitCode, stderr: (r.stderr || r.stdout).slice(0, 4000) };
 }
 
 export function checkIptables(family: 4 | 6, payload: string, opts: CheckerOptions = {}) {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { AddressFact, Facts, LinkFact, RouteFact, ServiceFact } from '../handlers/facts.ts';
 import { sha256 } from '../handlers/plan.ts';
 import { FILES } from '../renderers/index.ts';
+import { HOST_IFNAME } from '../schema/syntax.ts';
 import type { Host } from './host.ts';
 
 interface IpAddrInfo {
@@ -35,8 +36,6 @@ interface IpRoute {
   type?: string;
 }
 
-const IFNAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/;
-
 async function ipJson<T>(host: Host, args: string[]): Promise<T[]> {
   const r = await host.run(['ip', '-j', ...args], { timeoutMs: 5000 });
   if (r.exitCode !== 0) throw new Error(`ip ${args.join(' ')} failed: ${r.stderr.trim()}`);
@@ -46,7 +45,7 @@ async function ipJson<T>(host: Host, args: string[]): Promise<T[]> {
 
 export function parseLinks(raw: IpLink[]): LinkFact[] {
   return raw
-    .filter((l) => IFNAME.test(l.ifname))
+    .filter((l) => HOST_IFNAME.test(l.ifname))
     .map((l) => ({
       ifindex: l.ifindex,
       ifname: l.ifname,

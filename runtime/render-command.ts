@@ -4,14 +4,16 @@ import path from 'node:path';
 import { renderAll } from '../renderers/index.ts';
 import type { InterfaceMap } from '../schema/normalise.ts';
 import { defaultInterfaceMap, parseConfiguration } from '../schema/parse.ts';
+import { GENERIC_IFNAME, HOST_IFNAME } from '../schema/syntax.ts';
 
 export function parseIfmap(text: string | undefined): InterfaceMap | string {
   if (!text) return defaultInterfaceMap();
   const map: InterfaceMap = {};
   for (const pair of text.split(',').filter(Boolean)) {
-    const m = /^(ge\d+)=([A-Za-z0-9][A-Za-z0-9_.-]{0,14})$/.exec(pair.trim());
-    if (!m) return `bad --ifmap entry ${JSON.stringify(pair)}: expected geN=hostname such as ge0=eth0`;
-    map[m[1] as string] = m[2] as string;
+    const [generic = '', host = ''] = pair.trim().split('=');
+    if (!GENERIC_IFNAME.test(generic) || !HOST_IFNAME.test(host) || pair.split('=').length !== 2)
+      return `bad --ifmap entry ${JSON.stringify(pair)}: expected geN=hostname such as ge0=eth0`;
+    map[generic] = host;
   }
   return map;
 }

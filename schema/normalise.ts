@@ -294,6 +294,11 @@ function lowest(addresses: InterfaceAddress[], family: 4 | 6): string | null {
   return sorted[0] ?? null;
 }
 
+/** Internal and isolated networks: those with DHCP, router advertisements and metadata. */
+export function tenantNetworks(m: Model): Network[] {
+  return [...m.internal, ...m.isolated];
+}
+
 export function firstAddress(network: Network, family: 4 | 6): string | null {
   return lowest(network.addresses, family);
 }

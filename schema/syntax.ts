@@ -16,6 +16,8 @@ export function canonicalMac(value: string): string | null {
   return MAC.test(value) ? value.toLowerCase() : null;
 }
 
+/** A host interface name as the kernel reports it and as it may appear in a file. */
+export const HOST_IFNAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/;
 export const GENERIC_IFNAME = /^ge(0|[1-9][0-9]{0,3})$/;
 export const DESCRIPTION = /^[A-Za-z0-9_]{0,64}$/;
 /** Opaque identifiers (UUIDs and the like): no spaces, quotes or control characters. */
