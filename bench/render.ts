@@ -4,7 +4,7 @@
 // started agent pays it on its first push.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { renderAll } from '../renderers/index.ts';
+import { renderAll } from '../features/render.ts';
 import { REPO } from '../runtime/lab/lab.ts';
 import { defaultInterfaceMap, parseConfiguration } from '../schema/parse.ts';
 import { round, type Summary, summarize } from './stats.ts';
@@ -29,7 +29,7 @@ export interface RenderBench {
 }
 
 export function payloadPath(name: string): string {
-  return path.join(REPO, 'renderers', 'testdata', name, 'input.json');
+  return path.join(REPO, 'test', 'cases', name, 'input.json');
 }
 
 function once(text: string) {

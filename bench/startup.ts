@@ -5,7 +5,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Host } from '../runtime/host.ts';
+import { RealHost as Host } from '../runtime/host/real.ts';
 import { REPO } from '../runtime/lab/lab.ts';
 import { progress, round, type Summary, summarize } from './stats.ts';
 

@@ -1,100 +1,83 @@
-// The agent: host facts, one apply at a time, rollback to the last good
-// configuration on failure, and the applied configuration persisted only after
-// success.
-import { chmod, mkdir, readFile } from 'node:fs/promises';
-import { HttpError } from '../handlers/errors.ts';
-import type { Facts } from '../handlers/facts.ts';
-import { interfaceMap } from '../handlers/facts.ts';
-import { type Plan, planConfiguration, summarise } from '../handlers/plan.ts';
-import { type Prepared, prepareConfig, type Rendered, renderConfig } from '../handlers/v1/config.ts';
-import { FILES } from '../renderers/index.ts';
-import type { Model } from '../schema/model.ts';
+// The agent: the runtime behind the API. It hands handlers a snapshot of its
+// state and the host facts, runs one apply at a time (the newest waiting body
+// wins), checks before it changes anything, rolls back to the last good
+// configuration on failure and persists the applied one only after success.
+
+import type { Facts } from '../features/kit/facts.ts';
+import { type RootLayout, rootLayout } from '../features/kit/layout.ts';
+import type { Step } from '../features/kit/step.ts';
+import { FEATURES } from '../features/registry.ts';
+import type {
+  AgentState,
+  ApiRequest,
+  ApiRuntime,
+  ApplyFailure,
+  ApplyOutcome,
+  Context,
+  Need,
+  QueryResult,
+  RenderMemo,
+  Route,
+} from '../handlers/context.ts';
+import { errorResponse } from '../handlers/http.ts';
+import { summarise } from '../handlers/plan/plan.ts';
+import { ROUTES } from '../handlers/routes.ts';
+import { planFor, renderConfig } from '../handlers/v1/config.ts';
 import { Announcer } from './announcer.ts';
-import { ALL_CHECKS, type CheckGroup, checkAll, renderedSet } from './checkers.ts';
 import { Coalescer } from './coalescer.ts';
-import { ApplyError, type ExecStats, execute, writeFileAtomic } from './executor.ts';
-import { gatherFacts, linkFacts } from './facts.ts';
-import { Host } from './host.ts';
+import { ApplyError, CheckError, type ExecStats, execute, runChecks } from './executor.ts';
+import { gatherFacts } from './facts.ts';
+import type { HostPort } from './host/port.ts';
 import type { Logger } from './log.ts';
-import type { MetadataProxyOptions } from './metadata/proxy.ts';
-import { type RootPaths, rootPaths } from './paths.ts';
-import { Services } from './services.ts';
+import { type MetadataService, Services } from './services.ts';
 
 export interface AgentOptions {
+  host: HostPort;
   root: string;
   log: Logger;
+  metadata: MetadataService;
   statusTargets?: string[];
-  metadata?: Partial<MetadataProxyOptions>;
 }
 
-interface Applied {
-  body: Record<string, unknown>;
-  model: Model;
+interface Job {
+  req: ApiRequest;
+  route: Route;
 }
 
-export interface ApplyOutcome {
-  status: number;
-  body: unknown;
-  plan?: Plan;
-  stats?: ExecStats;
+interface JobResult {
+  job: Job;
+  response: Response;
 }
 
-interface ApplyJob {
-  raw: unknown;
-  /** the body's text when known: it keys the render cache */
-  text?: string;
-  force: boolean;
-}
-
-const CHECKED_FILES: Record<CheckGroup, string[]> = {
-  'iptables-v4': [FILES.rulesV4],
-  'iptables-v6': [FILES.rulesV6],
-  dnsmasq: [FILES.dnsmasqConf, FILES.dnsmasqHosts, FILES.dnsmasqOpts],
-  bird6: [FILES.bird6],
-};
-
-/** A plan as a dry run shows it: file contents replaced by their size. */
-function printable(plan: Plan) {
-  return plan.steps.map((s) =>
-    s.kind === 'write-file' ? { kind: s.kind, path: s.path, bytes: Buffer.byteLength(s.content), mode: s.mode } : s,
-  );
-}
-
-export class Agent {
-  readonly paths: RootPaths;
-  readonly host = new Host();
+export class Agent implements ApiRuntime {
+  readonly layout: RootLayout;
+  readonly host: HostPort;
   readonly services: Services;
-  readonly statusTargets: string[];
-  private applied: Applied | null = null;
-  /** the persisted configuration, answered by GET until convergence replaces it */
-  private saved: Record<string, unknown> | null = null;
-  private readonly queue: Coalescer<ApplyJob, ApplyOutcome>;
+  readonly state: AgentState;
+  private memo: RenderMemo | null = null;
+  private readonly queue: Coalescer<Job, JobResult>;
   private converged = false;
   /** PUTs wait for start-up convergence, or it would undo them */
   private readonly startGate: Promise<void>;
   private openGate: () => void = () => {};
-  /**
-   * Whether the host may differ from the files on disk: at start (the kernel may
-   * have lost rules and daemons) and after an apply that failed while changing it. Files are compared by
-   * digest, so until a success the next apply reloads everything regardless.
-   */
-  private dirty = true;
-  /** the model of the last apply that changed the host, successful or not */
-  private touched: Model | null = null;
   private readonly announcer: Announcer;
-  /** the last body validated and rendered, by its text and the interface map: a re-push skips both */
-  private memo: { key: string; rendered: Rendered } | null = null;
+  /** identical read-only commands in flight are shared: 50 liveness probes need not start 100 processes */
+  private readonly inflight = new Map<string, Promise<QueryResult>>();
 
   constructor(private readonly opts: AgentOptions) {
-    this.paths = rootPaths(opts.root);
-    this.services = new Services(this.paths, opts.log, opts.metadata);
-    this.announcer = new Announcer(new Host(), opts.log);
-    this.statusTargets = opts.statusTargets ?? [];
-    // a forced job (convergence) stays forced when a newer body replaces it
-    this.queue = new Coalescer(
-      (job) => this.applyNow(job),
-      (waiting, newer) => ({ ...newer, force: waiting.force || newer.force }),
-    );
+    this.host = opts.host;
+    this.layout = rootLayout(opts.root);
+    this.services = new Services(FEATURES, this.layout, opts.host, opts.log, opts.metadata);
+    this.announcer = new Announcer(opts.host, opts.log);
+    this.state = {
+      root: this.layout.root,
+      applied: null,
+      saved: null,
+      dirty: true,
+      touched: null,
+      statusTargets: opts.statusTargets ?? [],
+    };
+    this.queue = new Coalescer((job) => this.runJob(job));
     this.startGate = new Promise((resolve) => {
       this.openGate = resolve;
     });
@@ -104,12 +87,8 @@ export class Agent {
     return this.opts.log;
   }
 
-  get model(): Model | null {
-    return this.applied?.model ?? null;
-  }
-
-  get appliedBody(): Record<string, unknown> | null {
-    return this.applied?.body ?? this.saved;
+  get model() {
+    return this.state.applied?.model ?? null;
   }
 
   get isConverged(): boolean {
@@ -118,19 +97,21 @@ export class Agent {
 
   /** Root layout, daemons left by an earlier run, then convergence to the persisted configuration. */
   async start(): Promise<void> {
-    for (const dir of [this.paths.root, this.paths.runDir, this.paths.logDir, this.paths.varDir, this.paths.tmpDir]) {
-      await mkdir(dir, { recursive: true, mode: 0o755 });
-    }
+    const { root, runDir, logDir, varDir, tmpDir } = this.layout;
     // dnsmasq drops privileges and re-reads its hosts file as nobody
-    await chmod(this.paths.root, 0o755);
+    for (const dir of [root, runDir, logDir, varDir, tmpDir]) await this.host.makeDir(dir, 0o755);
     await this.services.adopt();
     const saved = await this.loadState();
-    this.saved = saved;
+    this.state.saved = saved;
     try {
       if (saved) {
         this.log.info('agent.converge', { reason: 'persisted configuration found' });
-        const outcome = await this.queue.submit({ raw: saved, force: true });
-        if (outcome.status !== 200) this.log.error('agent.converge_failed', { status: outcome.status, body: outcome.body });
+        const route = ROUTES.find((r) => r.exclusive && r.method === 'PUT') as Route;
+        const { response } = await this.queue.submit({
+          req: { method: 'PUT', params: {}, query: {}, headers: new Headers(), body: saved },
+          route,
+        });
+        if (response.status !== 200) this.log.error('agent.converge_failed', { status: response.status, body: await response.text() });
       }
     } finally {
       this.converged = true;
@@ -139,143 +120,160 @@ export class Agent {
   }
 
   private async loadState(): Promise<Record<string, unknown> | null> {
+    const text = await this.host.readFile(this.layout.state);
+    if (text === null) return null;
     try {
-      const state = JSON.parse(await readFile(this.paths.state, 'utf8')) as { configuration?: Record<string, unknown> };
-      return state.configuration ?? null;
+      return (JSON.parse(text) as { configuration?: Record<string, unknown> }).configuration ?? null;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.log.error('agent.state_unreadable', { error: String(err) });
+      this.log.error('agent.state_unreadable', { error: String(err) });
       return null;
     }
   }
 
   async facts(): Promise<Facts> {
-    return gatherFacts(this.host, this.paths.root, this.services.facts());
+    return gatherFacts(this.host, this.layout, this.services.facts());
   }
 
-  async links() {
-    return linkFacts(this.host);
+  async context(needs: readonly Need[]): Promise<Context> {
+    const facts = needs.includes('facts') ? await this.facts() : null;
+    const links = facts?.links ?? (needs.includes('links') ? await this.host.links() : null);
+    return { state: this.state, facts, links, memo: this.memo };
   }
 
-  descriptions(): Record<string, string> {
-    const out: Record<string, string> = {};
-    for (const n of this.model?.networks ?? []) if (n.description) out[n.generic] = n.description;
-    return out;
+  query(steps: Step[]): Promise<QueryResult[]> {
+    return Promise.all(
+      steps.map((s) => {
+        if (s.kind !== 'run') return Promise.resolve({ exitCode: -1, stdout: '', stderr: 'not a command' });
+        const key = JSON.stringify(s.argv);
+        let p = this.inflight.get(key);
+        if (!p) {
+          p = this.host.run(s.argv, { timeoutMs: 2500 }).then((r) => {
+            if (r.exitCode !== 0)
+              this.log.warn('query.failed', { argv: s.argv, exit_code: r.exitCode, stderr: r.stderr.trim().slice(0, 500) });
+            return r;
+          });
+          this.inflight.set(key, p);
+          void p.finally(() => this.inflight.delete(key));
+        }
+        return p;
+      }),
+    );
   }
 
-  /** PUT: a dry run plans without the lock; a real one waits its turn, and coalesces with newer ones. */
-  async put(raw: unknown, dryRun: boolean, text?: string): Promise<ApplyOutcome> {
-    if (dryRun) {
-      const prepared = prepareConfig(raw, await this.facts(), this.paths.root);
-      return { status: 200, body: { dry_run: true, plan: printable(prepared.plan), summary: summarise(prepared.plan) } };
-    }
+  async exclusive(req: ApiRequest, route: Route): Promise<Response> {
     await this.startGate;
-    return this.queue.submit({ raw, text, force: false });
+    const job: Job = { req, route };
+    const result = await this.queue.submit(job);
+    if (result.job === job) return result.response;
+    // a newer body was applied in this one's place: its answer, marked as such
+    return this.supersededAnswer(result);
   }
 
-  private prepare(job: ApplyJob, facts: Facts): Prepared {
-    const key = `${JSON.stringify(interfaceMap(facts))}\n${job.text ?? JSON.stringify(job.raw)}`;
-    const rendered = this.memo?.key === key ? this.memo.rendered : renderConfig(job.raw, facts, this.paths.root);
-    this.memo = { key, rendered };
-    return {
-      ...rendered,
-      plan: planConfiguration(rendered.model, rendered.files, facts, { force: job.force, previous: this.touched ?? this.applied?.model }),
-    };
-  }
-
-  private async applyNow(job: ApplyJob): Promise<ApplyOutcome> {
-    const started = performance.now();
-    // a Host of its own, so the spawns counted are this apply's
-    const host = new Host();
-    let prepared: Prepared | null = null;
-    let outcome: ApplyOutcome;
-    const force = job.force || this.dirty;
-    try {
-      prepared = this.prepare({ ...job, force }, await gatherFacts(host, this.paths.root, this.services.facts()));
-      outcome = await this.execute(prepared, host);
-    } catch (err) {
-      outcome = err instanceof HttpError ? { status: err.status, body: err.toJSON() } : this.internalError(err);
+  private supersededAnswer(result: JobResult & { outcome?: ApplyOutcome }): Response {
+    const outcome = (result as { outcome?: ApplyOutcome }).outcome;
+    if (outcome && result.response.status === 200) {
+      this.log.info('apply.superseded', { status: 200 });
+      return outcome.then({ superseded: true });
     }
-    // a refused body changed nothing; anything else but success may have changed something
-    if (outcome.status === 200) this.dirty = false;
-    this.log.info('apply', {
-      status: outcome.status,
-      duration_ms: Math.round((performance.now() - started) * 10) / 10,
-      forced: force,
-      plan: prepared ? summarise(prepared.plan) : null,
-      spawns: host.spawns,
-      ...(outcome.stats ? { ...outcome.stats, announcements: outcome.stats.announcements.length } : {}),
+    return result.response.clone();
+  }
+
+  internalError(err: unknown): void {
+    this.log.error('http.internal_error', { error: String(err), stack: (err as Error)?.stack });
+  }
+
+  private async runJob(job: Job): Promise<JobResult & { outcome?: ApplyOutcome }> {
+    const started = performance.now();
+    const spawnsBefore = this.host.spawns;
+    const ctx = await this.context(job.route.needs).catch((err) => {
+      this.internalError(err);
+      return null;
     });
-    if (outcome.stats?.announcements.length) this.announcer.announce(outcome.stats.announcements);
-    return { ...outcome, plan: prepared?.plan };
+    if (!ctx) return { job, response: errorResponse(500, 'gathering host facts failed') };
+    let outcome;
+    try {
+      outcome = job.route.handler(job.req, ctx);
+    } catch (err) {
+      this.internalError(err);
+      return { job, response: errorResponse(500, 'internal error') };
+    }
+    if (outcome.kind !== 'apply') {
+      const response = outcome.kind === 'response' ? outcome.response : outcome.then(await this.query(outcome.steps));
+      if (job.req.body !== undefined && response.status === 422) this.log.info('apply', { status: 422, duration_ms: ms(started) });
+      return { job, response };
+    }
+    this.memo = outcome.memo;
+    const forced = this.state.dirty;
+    const { response, stats, failure } = await this.apply(outcome);
+    this.log.info('apply', {
+      status: response.status,
+      duration_ms: ms(started),
+      forced,
+      plan: summarise(outcome.plan),
+      spawns: this.host.spawns - spawnsBefore,
+      ...(failure ? { failure: failure.kind } : {}),
+      ...(stats ? { ...stats, announcements: stats.announcements.length } : {}),
+    });
+    if (stats?.announcements.length) this.announcer.announce(stats.announcements);
+    return { job, response, outcome };
   }
 
-  private internalError(err: unknown): ApplyOutcome {
-    this.log.error('apply.internal_error', { error: String(err), stack: (err as Error)?.stack });
-    return { status: 500, body: { error: 'internal error while applying the configuration', issues: [] } };
-  }
-
-  private async execute(prepared: Prepared, host: Host): Promise<ApplyOutcome> {
+  private async apply(outcome: ApplyOutcome): Promise<{ response: Response; stats?: ExecStats; failure?: ApplyFailure }> {
     let state: string;
     try {
-      state = `${JSON.stringify({ configuration: prepared.body, applied_at: new Date().toISOString() })}\n`;
+      state = `${JSON.stringify({ configuration: outcome.body, applied_at: new Date(this.host.now()).toISOString() })}\n`;
     } catch {
-      throw new HttpError(422, 'the configuration is invalid', [{ path: '(body)', message: 'is nested too deeply to be stored' }]);
-    }
-    const written = new Set(prepared.plan.steps.flatMap((s) => (s.kind === 'write-file' ? [s.path] : [])));
-    // only what changes is checked; a failed check leaves everything as it was
-    const groups = ALL_CHECKS.filter((g) => CHECKED_FILES[g].some((f) => written.has(f)));
-    if (groups.length > 0) {
-      const failures = await checkAll(renderedSet(prepared.files), { tmpDir: this.paths.tmpDir, host }, groups);
-      if (failures.length > 0) {
-        this.log.error('apply.check_failed', { failures });
-        return {
-          status: 500,
-          body: { error: 'the rendered files failed the daemons\u2019 checks; nothing was applied', issues: [], checks: failures },
-        };
-      }
-    }
-    let stats: ExecStats;
-    // from here the host may change: until a success, the next apply reloads everything
-    this.dirty = true;
-    this.touched = prepared.model;
-    try {
-      stats = await execute(prepared.plan, this.execContext(host));
-    } catch (err) {
-      if (!(err instanceof ApplyError)) throw err;
-      this.log.error('apply.step_failed', { ...err.failure });
-      const rolledBack = await this.rollback(host);
       return {
-        status: 500,
-        body: {
-          error: `applying the configuration failed at step ${err.failure.index} (${err.failure.step})`,
-          issues: [],
-          step: err.failure,
-          rolled_back: rolledBack,
-        },
+        response: errorResponse(422, 'the configuration is invalid', [{ path: '(body)', message: 'is nested too deeply to be stored' }]),
       };
     }
-    await writeFileAtomic(this.paths.state, state, 0o600);
-    this.applied = { body: prepared.body, model: prepared.model };
-    return { status: 200, body: { configuration: prepared.body }, stats };
+    try {
+      await runChecks(outcome.plan, this.host, this.layout.tmpDir);
+    } catch (err) {
+      if (!(err instanceof CheckError)) throw err;
+      this.log.error('apply.check_failed', { failures: err.failures });
+      const failure: ApplyFailure = { kind: 'check', checks: err.failures };
+      return { response: outcome.fail(failure), failure };
+    }
+    // from here the host may change: until a success, the next apply reloads everything
+    this.state.dirty = true;
+    this.state.touched = outcome.model;
+    let stats: ExecStats;
+    try {
+      stats = await execute(outcome.plan, this.execContext());
+      await this.host.writeFile(this.layout.state, state, 0o600);
+    } catch (err) {
+      if (!(err instanceof ApplyError)) {
+        this.internalError(err);
+        const failure: ApplyFailure = { kind: 'internal' };
+        return { response: outcome.fail(failure), failure };
+      }
+      this.log.error('apply.step_failed', { ...err.failure });
+      const failure: ApplyFailure = { kind: 'step', step: err.failure, rolledBack: await this.rollback() };
+      return { response: outcome.fail(failure), failure };
+    }
+    this.state.applied = { body: outcome.body, model: outcome.model };
+    this.state.dirty = false;
+    return { response: outcome.then({ superseded: false }), stats };
   }
 
-  private execContext(host: Host) {
-    return { host, paths: this.paths, services: this.services, log: this.log };
+  private execContext() {
+    return { host: this.host, layout: this.layout, services: this.services };
   }
 
-  /** Back to the last good configuration, from whatever state the failed step left. */
-  private async rollback(host: Host): Promise<boolean> {
-    if (!this.applied) {
+  /** Back to the last good configuration, from whatever state the failed step left: the same planner, forced. */
+  private async rollback(): Promise<boolean> {
+    const applied = this.state.applied;
+    if (!applied) {
       this.log.warn('apply.no_rollback', { reason: 'no configuration was applied before' });
       return false;
     }
     try {
-      const prepared = prepareConfig(this.applied.body, await gatherFacts(host, this.paths.root, this.services.facts()), this.paths.root, {
-        force: true,
-        previous: this.touched,
-      });
-      await execute(prepared.plan, this.execContext(host));
-      this.log.info('apply.rolled_back', { steps: prepared.plan.steps.length });
+      const ctx = await this.context(['facts']);
+      const memo = renderConfig(applied.body, ctx);
+      const plan = planFor(memo, { ...ctx, state: { ...this.state, dirty: true } });
+      await execute(plan, this.execContext());
+      this.log.info('apply.rolled_back', { steps: plan.steps.length });
       return true;
     } catch (err) {
       this.log.error('apply.rollback_failed', { error: err instanceof ApplyError ? err.failure : String(err) });
@@ -287,3 +285,5 @@ export class Agent {
     await this.services.close();
   }
 }
+
+const ms = (since: number) => Math.round((performance.now() - since) * 10) / 10;

@@ -1,15 +1,18 @@
 // Gratuitous ARPs for new addresses, sent after the apply has answered and a
 // few at a time: a large push adds hundreds of floating IPs, and hundreds of
 // processes at once would stall the agent's event loop (and its liveness probe).
-import type { Host } from './host.ts';
+import type { Step } from '../features/kit/step.ts';
+import type { HostPort } from './host/port.ts';
 import type { Logger } from './log.ts';
 
+type Announcement = Extract<Step, { kind: 'announce' }>;
+
 export class Announcer {
-  private queue: { ifname: string; address: string }[] = [];
+  private queue: Announcement[] = [];
   private active = 0;
 
   constructor(
-    private readonly host: Host,
+    private readonly host: HostPort,
     private readonly log: Logger,
     private readonly concurrency = 4,
   ) {}
@@ -18,7 +21,7 @@ export class Announcer {
     return this.queue.length + this.active;
   }
 
-  announce(items: { ifname: string; address: string }[]): void {
+  announce(items: Announcement[]): void {
     // a newer announcement of the same address replaces a queued one
     const fresh = new Set(items.map((i) => `${i.ifname}/${i.address}`));
     this.queue = [...this.queue.filter((q) => !fresh.has(`${q.ifname}/${q.address}`)), ...items];
@@ -30,8 +33,8 @@ export class Announcer {
     if (!item) return;
     this.active += 1;
     try {
-      const r = await this.host.run(['arping', '-U', '-c', '1', '-I', item.ifname, item.address], { timeoutMs: 3000 });
-      if (r.exitCode !== 0) this.log.warn('garp.failed', { ...item, stderr: r.stderr.trim() });
+      const r = await this.host.run(item.argv, { timeoutMs: 3000 });
+      if (r.exitCode !== 0) this.log.warn('garp.failed', { ifname: item.ifname, address: item.address, stderr: r.stderr.trim() });
     } finally {
       this.active -= 1;
     }

@@ -1,11 +1,13 @@
 // `appliance configure-management`: the first-boot step that puts the
 // management address on the NIC with the given MAC (any NIC, not only the first).
-import { writeFile } from 'node:fs/promises';
 import { canonicalMac, parseCidr } from '../schema/syntax.ts';
-import { linkFacts } from './facts.ts';
-import { Host } from './host.ts';
+import type { HostPort } from './host/port.ts';
+import { RealHost } from './host/real.ts';
 
-export async function configureManagement(opts: { mac?: string; address?: string; mtu?: string }): Promise<number> {
+export async function configureManagement(
+  opts: { mac?: string; address?: string; mtu?: string },
+  host: HostPort = new RealHost(),
+): Promise<number> {
   const mac = opts.mac ? canonicalMac(opts.mac) : null;
   const cidr = opts.address ? parseCidr(opts.address) : null;
   const mtu = opts.mtu === undefined ? null : Number(opts.mtu);
@@ -13,8 +15,7 @@ export async function configureManagement(opts: { mac?: string; address?: string
     process.stderr.write('usage: appliance configure-management --mac MAC --address IP/PREFIX [--mtu 1280..65535]\n');
     return 2;
   }
-  const host = new Host();
-  const link = (await linkFacts(host)).find((l) => l.mac === mac);
+  const link = (await host.links()).find((l) => l.mac === mac);
   if (!link) {
     process.stderr.write(`no interface has MAC ${mac}\n`);
     return 1;
@@ -22,7 +23,7 @@ export async function configureManagement(opts: { mac?: string; address?: string
   const commands: string[] = [];
   if (mtu !== null && link.mtu !== mtu) commands.push(`link set dev ${link.ifname} mtu ${mtu}`);
   if (!link.up) commands.push(`link set dev ${link.ifname} up`);
-  if (cidr.family === 6) await writeFile(`/proc/sys/net/ipv6/conf/${link.ifname}/accept_dad`, '0');
+  if (cidr.family === 6) await host.writeSysctl(`net/ipv6/conf/${link.ifname}/accept_dad`, '0');
   if (!link.addresses.some((a) => a.address === cidr.address && a.prefixLength === cidr.prefixLength)) {
     commands.push(`address add ${cidr.address}/${cidr.prefixLength}${cidr.family === 4 ? ' brd +' : ' nodad'} dev ${link.ifname}`);
   }

@@ -1,18 +1,18 @@
-// Carries out a plan, step by step, stopping at the first failure with
-// everything needed to explain it: the step, its command, exit code, stderr.
-import { existsSync } from 'node:fs';
-import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import path from 'node:path';
-import type { Plan, Step } from '../handlers/plan.ts';
-import type { Host } from './host.ts';
-import type { Logger } from './log.ts';
-import type { RootPaths } from './paths.ts';
+// Carries out a plan, step by step, through the host port: the checks first
+// (a failure applies nothing), then the changes, stopping at the first failure
+// with everything needed to explain it: the step, its command, exit code, stderr.
+// Neighbouring steps of a parallel phase run together.
+
+import type { RootLayout } from '../features/kit/layout.ts';
+import { PARALLEL_PHASES, type Plan, type Step, tmpDirToken } from '../features/kit/step.ts';
+import { formatStep } from '../handlers/plan/format.ts';
+import type { HostPort } from './host/port.ts';
 import type { Services } from './services.ts';
 import { DaemonError } from './supervisor.ts';
 
 export interface StepFailure {
   index: number;
-  step: string; // kind and a short description
+  step: string;
   argv: string[];
   exitCode: number | null;
   stderr: string;
@@ -24,11 +24,24 @@ export class ApplyError extends Error {
   }
 }
 
+export interface CheckFailure {
+  checker: string;
+  argv: string[];
+  exitCode: number | undefined;
+  stderr: string;
+}
+
+/** The rendered files failed a daemon's own checker: nothing was applied. */
+export class CheckError extends Error {
+  constructor(readonly failures: CheckFailure[]) {
+    super(`checks failed: ${failures.map((f) => f.checker).join(', ')}`);
+  }
+}
+
 export interface ExecContext {
-  host: Host;
-  paths: RootPaths;
+  host: HostPort;
+  layout: RootLayout;
   services: Services;
-  log: Logger;
 }
 
 export interface ExecStats {
@@ -37,172 +50,96 @@ export interface ExecStats {
   reloads: number;
   iptablesReloads: number;
   /** gratuitous ARPs to send once the apply has answered */
-  announcements: { ifname: string; address: string }[];
+  announcements: Extract<Step, { kind: 'announce' }>[];
 }
 
-/** Atomic and durable: temp file in the same directory, fsync, rename, fsync the directory. */
-export async function writeFileAtomic(file: string, content: string, mode = 0o644): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true, mode: 0o755 });
-  const tmp = `${file}.${process.pid}.tmp`;
-  const fh = await open(tmp, 'w', mode);
-  try {
-    await fh.writeFile(content);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, file);
-  const dir = await open(path.dirname(file), 'r');
-  try {
-    await dir.sync();
-  } finally {
-    await dir.close();
-  }
-}
-
+/** Short name of a step, for errors and logs. */
 export function describe(step: Step): string {
   switch (step.kind) {
     case 'write-file':
       return `write-file ${step.path}`;
-    case 'sysctl':
-      return `sysctl ${step.key}=${step.value}`;
-    case 'ip-batch':
-      return `ip-batch ${step.reason}`;
-    case 'iptables-restore':
-      return `iptables-restore v${step.family}`;
-    case 'conntrack-flush':
-      return `conntrack-flush ${step.address}`;
-    case 'service':
-      return `service ${step.name} ${step.action}`;
-    case 'garp':
-      return `garp ${step.address} on ${step.ifname}`;
-    case 'hostname':
-      return `hostname ${step.name}`;
+    case 'run':
+      return `run ${step.reason}`;
+    case 'daemon':
+      return `daemon ${step.name} ${step.action}`;
+    case 'signal':
+      return `signal ${step.name} ${step.signal}`;
+    case 'check':
+      return `check ${step.checker}`;
+    default:
+      return formatStep(step);
   }
-}
-
-/** A test hook: a file under the root naming a step ("ip-batch routes") makes that step fail, once. */
-async function injectedFailure(paths: RootPaths, step: Step): Promise<boolean> {
-  if (!existsSync(paths.injectFailure)) return false;
-  const wanted = (await readFile(paths.injectFailure, 'utf8')).trim();
-  if (wanted === '' || !describe(step).startsWith(wanted)) return false;
-  await rm(paths.injectFailure, { force: true });
-  return true;
 }
 
 function fail(index: number, step: Step, argv: string[], exitCode: number | null, stderr: string): never {
   throw new ApplyError({ index, step: describe(step), argv, exitCode, stderr: stderr.trim().slice(0, 4000) });
 }
 
+/** Runs one check step in a fresh temporary directory; null when it passed. */
+export async function runCheck(host: HostPort, tmpBase: string, step: Extract<Step, { kind: 'check' }>): Promise<CheckFailure | null> {
+  const tmp = step.files?.length ? await host.tempDir(tmpBase) : null;
+  try {
+    for (const f of step.files ?? []) await host.writeFile(`${tmp?.dir}/${f.name}`, f.content, 0o600);
+    const argv = step.argv.map((a) => (tmp ? a.replaceAll(tmpDirToken, tmp.dir) : a));
+    const r = await host.run(argv, { input: step.input, timeoutMs: 20_000 });
+    if (r.exitCode === 0) return null;
+    return { checker: step.checker, argv, exitCode: r.exitCode, stderr: (r.stderr || r.stdout).slice(0, 4000) };
+  } finally {
+    await tmp?.remove();
+  }
+}
+
 async function runStep(ctx: ExecContext, step: Step, index: number, stats: ExecStats): Promise<void> {
-  const { host, paths } = ctx;
-  const check = async (argv: string[], input?: string) => {
-    const r = await host.run(argv, { input });
-    if (r.exitCode !== 0) fail(index, step, argv, r.exitCode, r.stderr || r.stdout);
-  };
+  const { host, layout, services } = ctx;
   switch (step.kind) {
+    case 'check':
+      return;
     case 'write-file':
-      await writeFileAtomic(paths.file(step.path), step.content, step.mode);
+      await host.writeFile(layout.file(step.path), step.content, step.mode);
       stats.filesWritten += 1;
       return;
     case 'sysctl':
       try {
-        await writeFile(`/proc/sys/${step.key}`, step.value);
+        await host.writeSysctl(step.key, step.value);
       } catch (err) {
         fail(index, step, ['write', `/proc/sys/${step.key}`], null, (err as Error).message);
       }
       return;
-    case 'ip-batch': {
-      const input = `${step.commands.join('\n')}\n`;
-      if (step.tolerant) {
-        await host.run(['ip', '-force', '-batch', '-'], { input });
-        return;
-      }
-      await check(['ip', '-batch', '-'], input);
+    case 'hostname': {
+      const r = await host.setHostname(step.name);
+      if (r.exitCode !== 0) fail(index, step, r.argv, r.exitCode, r.stderr);
       return;
     }
-    case 'iptables-restore':
-      await check([step.family === 4 ? 'iptables-restore' : 'ip6tables-restore', '-w', '5', paths.file(step.path)]);
-      stats.iptablesReloads += 1;
+    case 'run': {
+      const r = await host.run(step.argv, { input: step.input, timeoutMs: 30_000 });
+      const output = `${r.stdout}${r.stderr}`;
+      const exitOk = step.okExit === 'any' || (step.okExit ?? [0]).includes(r.exitCode);
+      if (!exitOk || (step.expect && !new RegExp(step.expect).test(output))) fail(index, step, step.argv, r.exitCode, r.stderr || r.stdout);
+      if (step.counts === 'firewall') stats.iptablesReloads += 1;
+      if (step.counts === 'reload') stats.reloads += 1;
       return;
-    case 'conntrack-flush':
-      // exit status 1 only means there was nothing to delete
-      await host.run(['conntrack', '-D', '-d', step.address]);
-      await host.run(['conntrack', '-D', '-q', step.address]);
+    }
+    case 'daemon': {
+      const daemon = services.daemon(step.name);
+      if (step.action === 'stop') await daemon.stop();
+      else if (step.action === 'start') await daemon.start(step.argv);
+      else await daemon.restart(step.argv);
+      if (step.action !== 'stop') stats.restarts += 1;
       return;
-    case 'garp':
-      // an announcement, not a change: sent after the answer, it cannot fail the apply
-      stats.announcements.push({ ifname: step.ifname, address: step.address });
-      return;
-    case 'hostname':
-      await check(['hostname', step.name]);
-      return;
-    case 'service':
-      await serviceStep(ctx, step, index, stats);
-      return;
-  }
-}
-
-async function serviceStep(ctx: ExecContext, step: Extract<Step, { kind: 'service' }>, index: number, stats: ExecStats) {
-  const { services } = ctx;
-  try {
-    if (step.name === 'metadata') {
-      await services.applyMetadata();
+    }
+    case 'signal':
+      services.daemon(step.name).signal(step.signal);
       stats.reloads += 1;
       return;
-    }
-    const daemon = step.name === 'dnsmasq' ? services.dnsmasq : services.bird6;
-    switch (step.action) {
-      case 'start':
-        await daemon.start();
-        stats.restarts += 1;
-        return;
-      case 'restart':
-        await daemon.restart();
-        stats.restarts += 1;
-        return;
-      case 'stop':
-        await daemon.stop();
-        return;
-      case 'reload':
-        stats.reloads += 1;
-        if (step.name === 'dnsmasq') {
-          daemon.signal('SIGHUP');
-          return;
-        }
-        {
-          const r = await services.reconfigureBird6(ctx.host);
-          if (!r.ok) fail(index, step, r.argv, r.exitCode, r.output);
-        }
-        return;
-    }
-  } catch (err) {
-    if (err instanceof ApplyError) throw err;
-    if (err instanceof DaemonError) fail(index, step, err.argv, null, `${err.reason}\n${err.stderr}`);
-    fail(index, step, [], null, (err as Error).message);
+    case 'metadata':
+      await services.applyMetadata(step.table);
+      stats.reloads += 1;
+      return;
+    case 'announce':
+      // an announcement, not a change: sent after the answer, it cannot fail the apply
+      stats.announcements.push(step);
+      return;
   }
-}
-
-/**
- * Steps that touch independent things run together when they are next to each
- * other in the plan: file writes, sysctls, the two firewall families, conntrack
- * flushes, and the actions of different services. Order between kinds stays.
- */
-function batches(steps: Step[]): { index: number; step: Step }[][] {
-  const parallel = new Set(['write-file', 'sysctl', 'iptables-restore', 'conntrack-flush', 'service', 'garp']);
-  const out: { index: number; step: Step }[][] = [];
-  steps.forEach((step, index) => {
-    const last = out.at(-1);
-    const head = last?.[0]?.step;
-    const joins =
-      head !== undefined &&
-      head.kind === step.kind &&
-      parallel.has(step.kind) &&
-      (step.kind !== 'service' || !last?.some((x) => x.step.kind === 'service' && x.step.name === step.name));
-    if (joins && last) last.push({ index, step });
-    else out.push([{ index, step }]);
-  });
-  return out;
 }
 
 /** Every failure of a step, expected or not (disk full, a daemon gone), becomes an ApplyError naming it. */
@@ -211,16 +148,41 @@ async function runStepOrFail(ctx: ExecContext, step: Step, index: number, stats:
     await runStep(ctx, step, index, stats);
   } catch (err) {
     if (err instanceof ApplyError) throw err;
+    if (err instanceof DaemonError) fail(index, step, err.argv, null, `${err.reason}\n${err.stderr}`);
     fail(index, step, [], null, (err as Error)?.message ?? String(err));
   }
 }
 
+/** Neighbouring steps of one parallel phase, but never two actions on one service at once. */
+function batches(steps: Step[]): { index: number; step: Step }[][] {
+  const service = (s: Step) => (s.kind === 'daemon' || s.kind === 'signal' ? s.name : s.kind === 'metadata' ? 'metadata' : null);
+  const out: { index: number; step: Step }[][] = [];
+  steps.forEach((step, index) => {
+    const last = out.at(-1);
+    const head = last?.[0]?.step;
+    const name = service(step);
+    const joins =
+      head !== undefined &&
+      head.phase === step.phase &&
+      PARALLEL_PHASES.has(step.phase) &&
+      (name === null || !last?.some((x) => service(x.step) === name));
+    if (joins && last) last.push({ index, step });
+    else out.push([{ index, step }]);
+  });
+  return out;
+}
+
+/** Runs the plan's checks, all together; throws CheckError when any failed. */
+export async function runChecks(plan: Plan, host: HostPort, tmpBase: string): Promise<void> {
+  const checks = plan.steps.filter((s): s is Extract<Step, { kind: 'check' }> => s.kind === 'check');
+  const failures = (await Promise.all(checks.map((c) => runCheck(host, tmpBase, c)))).filter((f): f is CheckFailure => f !== null);
+  if (failures.length) throw new CheckError(failures);
+}
+
+/** The plan's changes (its checks are run by runChecks, before). */
 export async function execute(plan: Plan, ctx: ExecContext): Promise<ExecStats> {
   const stats: ExecStats = { filesWritten: 0, restarts: 0, reloads: 0, iptablesReloads: 0, announcements: [] };
   for (const batch of batches(plan.steps)) {
-    for (const { index, step } of batch) {
-      if (await injectedFailure(ctx.paths, step)) fail(index, step, [], null, 'failure injected for testing');
-    }
     const results = await Promise.allSettled(batch.map(({ index, step }) => runStepOrFail(ctx, step, index, stats)));
     // the first failing step in plan order is the one reported
     const failed = results.find((r) => r.status === 'rejected');

@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import { REPO } from './lab/lab.ts';
 
 const cli = path.join(REPO, 'scripts', 'appliance.mjs');
-const payload = (name: string) => path.join(REPO, 'renderers', 'testdata', name, 'input.json');
+const payload = (name: string) => path.join(REPO, 'test', 'cases', name, 'input.json');
 
 test('render writes every file and prints a manifest of kinds', async () => {
   const out = mkdtempSync(path.join(os.tmpdir(), 'render-'));

@@ -1,7 +1,7 @@
 // `appliance render`: validate a payload and write every rendered file under a directory.
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { renderAll } from '../renderers/index.ts';
+import { renderAll } from '../features/render.ts';
 import type { InterfaceMap } from '../schema/normalise.ts';
 import { defaultInterfaceMap, parseConfiguration } from '../schema/parse.ts';
 import { GENERIC_IFNAME, HOST_IFNAME } from '../schema/syntax.ts';
@@ -50,7 +50,7 @@ export async function renderCommand(opts: { config?: string; out?: string; ifmap
   }
   process.stdout.write(
     `${JSON.stringify(
-      files.map((f) => ({ path: path.join(out, f.path), kind: f.kind })),
+      files.map((f) => ({ path: path.join(out, f.path), feature: f.feature })),
       null,
       1,
     )}\n`,

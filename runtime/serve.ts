@@ -2,11 +2,14 @@
 // the persisted configuration; without --listen the API follows the
 // management address.
 import type http from 'node:http';
-import { nicLinks } from '../handlers/facts.ts';
+import { nicLinks } from '../features/kit/facts.ts';
+import { createApi } from '../handlers/api.ts';
 import { isLinkLocal } from '../schema/syntax.ts';
 import { Agent } from './agent.ts';
+import type { HostPort } from './host/port.ts';
+import { RealHost } from './host/real.ts';
 import { jsonLogger, type Logger } from './log.ts';
-import type { MetadataProxyOptions } from './metadata/proxy.ts';
+import { MetadataProxy, type MetadataProxyOptions } from './metadata/proxy.ts';
 import { createHttpServer, type ListenAddress, listen, parseListen } from './server.ts';
 
 export const API_PORT = 5000;
@@ -17,6 +20,7 @@ export interface ServeOptions {
   statusTargets: string[];
   metadata?: Partial<MetadataProxyOptions>;
   log?: Logger;
+  host?: HostPort;
 }
 
 export async function serve(opts: ServeOptions): Promise<{ agent: Agent; stop: () => Promise<void> }> {
@@ -27,12 +31,19 @@ export async function serve(opts: ServeOptions): Promise<{ agent: Agent; stop: (
     if (!at) throw new Error(`bad --listen ${JSON.stringify(text)}: expected HOST:PORT or [IPV6]:PORT`);
     fixed.push(at);
   }
-  const agent = new Agent({ root: opts.root, log, statusTargets: opts.statusTargets, metadata: opts.metadata });
+  const agent = new Agent({
+    host: opts.host ?? new RealHost(),
+    root: opts.root,
+    log,
+    statusTargets: opts.statusTargets,
+    metadata: new MetadataProxy({ logger: log, ...opts.metadata }),
+  });
+  const api = createApi(agent);
   const servers = new Map<string, http.Server>();
   const key = (at: ListenAddress) => `[${at.host}]:${at.port}`;
 
   const bind = async (at: ListenAddress) => {
-    const server = createHttpServer(agent);
+    const server = createHttpServer(api, log);
     server.keepAliveTimeout = 5000;
     await listen(server, at);
     servers.set(key(at), server);
@@ -83,7 +94,7 @@ export async function serve(opts: ServeOptions): Promise<{ agent: Agent; stop: (
 
 /** The management network's addresses once configured, else the global addresses of ge0. */
 async function managementListen(agent: Agent): Promise<ListenAddress[]> {
-  const links = await agent.links();
+  const links = await agent.host.links();
   const mgt = agent.model?.management;
   const addresses = mgt
     ? mgt.addresses.map((a) => a.address)

@@ -473,8 +473,8 @@ fresh(
       }
       assert.ok(
         body.plan.some(
-          (s: { kind: string; commands?: string[] }) =>
-            s.kind === 'ip-batch' && s.commands?.includes('address add 172.24.4.3/24 brd + dev eth1'),
+          (s: { kind: string; input?: string }) =>
+            s.kind === 'run' && s.input?.split('\n').includes('address add 172.24.4.3/24 brd + dev eth1'),
         ),
       );
       assert.type(body.summary, 'object');
@@ -674,9 +674,9 @@ configured(
     };
     const r = await putConfig(lab, variant, { dryRun: true });
     assert.is(r.status, 200, r.body);
-    const plan = r.json().plan as { kind: string; commands?: string[] }[];
+    const plan = r.json().plan as { kind: string; input?: string }[];
     assert.ok(
-      plan.some((s) => s.kind === 'ip-batch' && s.commands?.includes('address add 172.24.4.9/24 brd + dev eth1')),
+      plan.some((s) => s.kind === 'run' && s.input?.split('\n').includes('address add 172.24.4.9/24 brd + dev eth1')),
       r.body,
     );
     assert.equal(

@@ -1,98 +1,59 @@
-// The supervised services of a router: dnsmasq and bird6 as child daemons,
-// the metadata proxy inside the agent's process.
-import { readFile, stat } from 'node:fs/promises';
-import type { ServiceFact } from '../handlers/facts.ts';
-import { FILES } from '../renderers/index.ts';
+// The supervised services of a router: one Daemon per feature that declares
+// one, and the metadata proxy inside the agent's process.
+import type { ServiceFact } from '../features/kit/facts.ts';
+import type { Feature } from '../features/kit/feature.ts';
+import type { RootLayout } from '../features/kit/layout.ts';
 import type { MetadataTable } from '../schema/model.ts';
-import type { Host } from './host.ts';
+import type { HostPort } from './host/port.ts';
 import type { Logger } from './log.ts';
-import { MetadataProxy, type MetadataProxyOptions } from './metadata/proxy.ts';
-import type { RootPaths } from './paths.ts';
 import { Daemon } from './supervisor.ts';
 
-const exists = (file: string) =>
-  stat(file).then(
-    () => true,
-    () => false,
-  );
+/** The in-process metadata proxy as the agent drives it (runtime/metadata/proxy.ts, or a fake). */
+export interface MetadataService {
+  apply(table: MetadataTable): Promise<unknown>;
+  close(): Promise<void>;
+}
 
 export class Services {
-  readonly dnsmasq: Daemon;
-  readonly bird6: Daemon;
-  readonly metadata: MetadataProxy;
+  readonly daemons = new Map<string, Daemon>();
   private metadataApplied = false;
 
   constructor(
-    private readonly paths: RootPaths,
+    features: readonly Feature[],
+    layout: RootLayout,
+    host: HostPort,
     log: Logger,
-    metadataOptions: Partial<MetadataProxyOptions> = {},
+    readonly metadata: MetadataService,
   ) {
-    const conf = paths.file(FILES.dnsmasqConf);
-    this.dnsmasq = new Daemon(
-      {
-        name: 'dnsmasq',
-        argv: () => [
-          'dnsmasq',
-          '--keep-in-foreground',
-          `--conf-file=${conf}`,
-          `--pid-file=${paths.dnsmasqPid}`,
-          `--dhcp-leasefile=${paths.dnsmasqLeases}`,
-          '--log-facility=-',
-          '--log-dhcp',
-        ],
-        pidFile: paths.dnsmasqPid,
-        logFile: paths.dnsmasqLog,
-        marker: conf,
-        ready: () => exists(paths.dnsmasqPid),
-      },
-      log,
-    );
-    const birdConf = paths.file(FILES.bird6);
-    this.bird6 = new Daemon(
-      {
-        name: 'bird6',
-        argv: () => ['bird6', '-f', '-c', birdConf, '-s', paths.bird6Ctl, '-P', paths.bird6Pid],
-        pidFile: paths.bird6Pid,
-        logFile: paths.bird6Log,
-        staleFiles: [paths.bird6Ctl],
-        marker: birdConf,
-        ready: () => exists(paths.bird6Ctl),
-      },
-      log,
-    );
-    this.metadata = new MetadataProxy({ logger: log, ...metadataOptions });
+    for (const f of features) {
+      const spec = f.daemon?.(layout);
+      if (spec) this.daemons.set(spec.name, new Daemon(spec, host, log));
+    }
+  }
+
+  daemon(name: string): Daemon {
+    const d = this.daemons.get(name);
+    if (!d) throw new Error(`no daemon named ${name}`);
+    return d;
   }
 
   facts(): Record<string, ServiceFact> {
-    return {
-      dnsmasq: this.dnsmasq.fact(),
-      bird6: this.bird6.fact(),
-      metadata: { running: this.metadataApplied, pid: process.pid },
-    };
+    const out: Record<string, ServiceFact> = { metadata: { running: this.metadataApplied, pid: null } };
+    for (const [name, d] of this.daemons) out[name] = d.fact();
+    return out;
   }
 
   async adopt(): Promise<void> {
-    await Promise.all([this.dnsmasq.adopt(), this.bird6.adopt()]);
+    await Promise.all([...this.daemons.values()].map((d) => d.adopt()));
   }
 
-  /** bird6 takes a new configuration through its control socket, without dropping sessions. */
-  async reconfigureBird6(host: Host): Promise<{ ok: boolean; argv: string[]; output: string; exitCode: number }> {
-    const argv = ['birdc6', '-s', this.paths.bird6Ctl, 'configure'];
-    const r = await host.run(argv, { timeoutMs: 10_000 });
-    const output = `${r.stdout}${r.stderr}`;
-    const ok = r.exitCode === 0 && /Reconfigur(ed|ation in progress|ation already in progress)/.test(output);
-    return { ok, argv, output, exitCode: r.exitCode };
-  }
-
-  async applyMetadata(): Promise<void> {
-    const table = JSON.parse(await readFile(this.paths.file(FILES.metadata), 'utf8')) as MetadataTable;
+  async applyMetadata(table: MetadataTable): Promise<void> {
     await this.metadata.apply(table);
     this.metadataApplied = true;
   }
 
   async close(): Promise<void> {
     await this.metadata.close();
-    this.dnsmasq.detach();
-    this.bird6.detach();
+    for (const d of this.daemons.values()) d.detach();
   }
 }

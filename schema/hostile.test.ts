@@ -14,7 +14,7 @@ import { defaultInterfaceMap, parseConfiguration } from './parse.ts';
 // biome-ignore lint/suspicious/noExplicitAny: test bodies are free-form JSON that the tests mutate
 type Json = any;
 
-const seedText = readFileSync(new URL('../renderers/testdata/seed-example/input.json', import.meta.url), 'utf8');
+const seedText = readFileSync(new URL('../test/cases/seed-example/input.json', import.meta.url), 'utf8');
 
 /**
  * The seed payload plus a value in every optional string field the seed

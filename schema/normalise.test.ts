@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { metadataTable } from '../renderers/system.ts';
+import { metadataTable } from '../features/metadata/table.ts';
 import type { Issue } from './issues.ts';
 import type { Model } from './model.ts';
 import type { InterfaceMap } from './normalise.ts';
@@ -17,7 +17,7 @@ import { eui64Address, parseAddress } from './syntax.ts';
 // biome-ignore lint/suspicious/noExplicitAny: test bodies are free-form JSON that the tests mutate
 type Json = any;
 
-const load = (name: string): Json => JSON.parse(readFileSync(new URL(`../renderers/testdata/${name}/input.json`, import.meta.url), 'utf8'));
+const load = (name: string): Json => JSON.parse(readFileSync(new URL(`../test/cases/${name}/input.json`, import.meta.url), 'utf8'));
 const seed = (): Json => load('seed-example');
 
 const CUSTOM: InterfaceMap = { ge0: 'ens3', ge1: 'ens4', ge2: 'ens5' };

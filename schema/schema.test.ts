@@ -28,7 +28,7 @@ type Json = any;
 
 const SHARED = ['seed-example', 'floating-ips', 'ipv6-only', 'no-external', 'legacy-2015-seed', 'large-scale'];
 
-const load = (name: string): Json => JSON.parse(readFileSync(new URL(`../renderers/testdata/${name}/input.json`, import.meta.url), 'utf8'));
+const load = (name: string): Json => JSON.parse(readFileSync(new URL(`../test/cases/${name}/input.json`, import.meta.url), 'utf8'));
 const seed = (): Json => load('seed-example');
 
 function issuesOf(body: unknown, ifmap: InterfaceMap = defaultInterfaceMap()): Issue[] {

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// Bundles the agent into dist/appliance.mjs (one file, no tsx at run time) and
-// copies the templates beside it: the production form of `appliance`.
-import { cp, rm } from 'node:fs/promises';
+// Bundles the agent into dist/appliance.mjs (one file, no tsx at run time; the
+// templates are strings inside it): the production form of `appliance`.
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -20,5 +20,4 @@ await build({
   banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
   logLevel: 'warning',
 });
-await cp(path.join(root, 'renderers', 'templates'), path.join(dist, 'templates'), { recursive: true });
 process.stdout.write(`built ${path.relative(root, path.join(dist, 'appliance.mjs'))}\n`);

@@ -61,10 +61,10 @@ export async function waitFor<T>(
   }
 }
 
-/** A deep copy of a golden case's PUT body (renderers/testdata/<name>/input.json). */
+/** A deep copy of a golden case's PUT body (test/cases/<name>/input.json). */
 // biome-ignore lint/suspicious/noExplicitAny: payloads are edited freely by the tests
 export function payload(name: string): any {
-  return JSON.parse(readFileSync(path.join(REPO, 'renderers', 'testdata', name, 'input.json'), 'utf8'));
+  return JSON.parse(readFileSync(path.join(REPO, 'test', 'cases', name, 'input.json'), 'utf8'));
 }
 
 export async function sh(argv: string[], input?: string) {

@@ -1,13 +1,21 @@
-// The golden test cases under renderers/testdata, shared by the golden, checker and handler tests.
-// A test helper: it reads files, so it lives outside the pure renderers/.
+// The golden test cases: inputs under test/cases/<case>/input.json, expected
+// files in the folder of the feature that renders them
+// (features/<feature>/golden/<case>/<file name>). Shared by the golden,
+// checker, plan and handler tests. A test helper: it reads files.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { renderAll } from '../renderers/index.ts';
+import { renderAll } from '../features/render.ts';
 import { defaultInterfaceMap, parseConfiguration } from '../schema/parse.ts';
 
 export const GOLDEN_ROOT = '/var/lib/appliance';
-export const testdataDir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'renderers', 'testdata');
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const testdataDir = path.join(here, 'cases');
+
+/** Where a feature's expected file of a case lives. */
+export function goldenFile(feature: string, name: string, file: string): string {
+  return path.join(here, '..', 'features', feature, 'golden', name, path.basename(file));
+}
 
 export function goldenCases(): string[] {
   return readdirSync(testdataDir)

@@ -12,7 +12,7 @@ import type { LabVm } from '../runtime/lab/topology.ts';
 
 const run = process.pid.toString(36).slice(-4);
 const MAIN = `e${run}`;
-const testdata = (name: string) => path.join(REPO, 'renderers', 'testdata', name, 'input.json');
+const testdata = (name: string) => path.join(REPO, 'test', 'cases', name, 'input.json');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // biome-ignore lint/suspicious/noExplicitAny: payloads are JSON the tests edit freely

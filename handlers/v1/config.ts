@@ -1,31 +1,19 @@
-// PUT /v1/system/config: from a body and host facts to a validated model, its
-// rendered files and the plan that applies them.
-import { type RenderedFile, renderAll } from '../../renderers/index.ts';
-import type { Model } from '../../schema/model.ts';
+// GET and PUT /v1/system/config. A PUT is validated against the host's
+// interfaces (422 with every issue), rendered, and planned against the facts
+// with exactly the options the apply uses, so a dry run shows the plan a real
+// PUT would run at that moment.
+import { interfaceMap } from '../../features/kit/facts.ts';
+import { renderAll } from '../../features/render.ts';
 import { parseConfiguration } from '../../schema/parse.ts';
+import type { ApplyFailure, Context, Handler, RenderMemo } from '../context.ts';
 import { HttpError } from '../errors.ts';
-import { type Facts, interfaceMap } from '../facts.ts';
-import { type Plan, type PlanOptions, planConfiguration } from '../plan.ts';
-
-export interface Rendered {
-  body: Record<string, unknown>;
-  model: Model;
-  files: RenderedFile[];
-}
-
-export interface Prepared extends Rendered {
-  plan: Plan;
-}
+import { httpErrorResponse, jsonResponse, textResponse } from '../http.ts';
+import { formatPlan, printablePlan } from '../plan/format.ts';
+import { planConfiguration, summarise } from '../plan/plan.ts';
 
 /** Throws HttpError 422 with every issue when the body is not a valid configuration for this host. */
-export function prepareConfig(raw: unknown, facts: Facts, root: string, options: PlanOptions = {}): Prepared {
-  const rendered = renderConfig(raw, facts, root);
-  return { ...rendered, plan: planConfiguration(rendered.model, rendered.files, facts, options) };
-}
-
-/** Validation against the host's interfaces and rendering, without the plan. */
-export function renderConfig(raw: unknown, facts: Facts, root: string): Rendered {
-  const parsed = parseConfiguration(raw, interfaceMap(facts));
+export function renderConfig(raw: unknown, ctx: Pick<Context, 'facts' | 'state'>, key = ''): RenderMemo {
+  const parsed = parseConfiguration(raw, interfaceMap({ links: ctx.facts?.links ?? [] }));
   if (!parsed.ok) throw new HttpError(422, 'the configuration is invalid', parsed.issues);
   if (!parsed.model.management) {
     // the firewall would then close the API to the orchestrator for good
@@ -36,8 +24,81 @@ export function renderConfig(raw: unknown, facts: Facts, root: string): Rendered
       },
     ]);
   }
-  return { body: parsed.body, model: parsed.model, files: renderAll(parsed.model, root) };
+  const notices = (parsed as { notices?: { path: string; message: string }[] }).notices ?? [];
+  return { key, body: parsed.body, model: parsed.model, files: renderAll(parsed.model, ctx.state.root), notices };
 }
+
+/** The plan an apply of this render runs now: forced while the host may differ from the files. */
+export function planFor(memo: RenderMemo, ctx: Context) {
+  const { state } = ctx;
+  if (!ctx.facts) throw new Error('planning needs the host facts');
+  return planConfiguration(memo.model, memo.files, ctx.facts, {
+    force: state.dirty,
+    previous: state.touched ?? state.applied?.model ?? null,
+    root: state.root,
+  });
+}
+
+function failureResponse(f: ApplyFailure): Response {
+  if (f.kind === 'check') {
+    return jsonResponse(
+      { error: 'the rendered files failed the daemons\u2019 checks; nothing was applied', issues: [], checks: f.checks },
+      500,
+    );
+  }
+  if (f.kind === 'step') {
+    return jsonResponse(
+      {
+        error: `applying the configuration failed at step ${f.step.index} (${f.step.step})`,
+        issues: [],
+        step: f.step,
+        rolled_back: f.rolledBack,
+      },
+      500,
+    );
+  }
+  return jsonResponse({ error: 'internal error while applying the configuration', issues: [] }, 500);
+}
+
+export const SUPERSEDED =
+  'a newer configuration arrived while this one waited and was applied in its place: the router runs the configuration returned here';
+
+export const putConfig: Handler = (req, ctx) => {
+  const facts = ctx.facts;
+  const key = `${JSON.stringify(interfaceMap({ links: facts?.links ?? [] }))}\n${req.text ?? JSON.stringify(req.body)}`;
+  let memo: RenderMemo;
+  try {
+    memo = ctx.memo?.key === key ? ctx.memo : renderConfig(req.body, ctx, key);
+  } catch (err) {
+    if (err instanceof HttpError) return { kind: 'response', response: httpErrorResponse(err) };
+    throw err;
+  }
+  const plan = planFor(memo, ctx);
+  const dry = String(req.query.dry_run ?? '');
+  if (dry === '1' || dry === 'true') {
+    const wantsText = (req.headers.get('accept') ?? '').includes('text/plain');
+    const response = wantsText
+      ? textResponse(formatPlan(plan))
+      : jsonResponse({ dry_run: true, plan: printablePlan(plan), summary: summarise(plan), notices: memo.notices });
+    return { kind: 'response', response };
+  }
+  return {
+    kind: 'apply',
+    plan,
+    body: memo.body,
+    model: memo.model,
+    memo,
+    then: ({ superseded }) => {
+      const notices = [...memo.notices];
+      // the client only reads the status: the newest body is what the router runs, and the answer says so
+      if (superseded) notices.push({ path: '(body)', message: SUPERSEDED });
+      const answer: Record<string, unknown> = { configuration: memo.body };
+      if (notices.length) answer.notices = notices;
+      return jsonResponse(answer, 200, superseded ? { 'x-appliance-superseded': 'true' } : {});
+    },
+    fail: failureResponse,
+  };
+};
 
 /** GET /v1/system/config: the configuration as applied (secrets withheld). */
 export function configResponse(body: Record<string, unknown> | null) {
@@ -45,3 +106,8 @@ export function configResponse(body: Record<string, unknown> | null) {
   const { vpn, ...rest } = body;
   return { configuration: vpn && typeof vpn === 'object' && Object.keys(vpn).length ? { ...rest, vpn: '(withheld)' } : body };
 }
+
+export const getConfig: Handler = (_req, ctx) => ({
+  kind: 'response',
+  response: jsonResponse(configResponse(ctx.state.applied?.body ?? ctx.state.saved)),
+});

@@ -11,9 +11,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultInterfaceMap, parseConfiguration } from '../../schema/parse.ts';
-import { type CommandResult, Host } from '../host.ts';
+import type { CommandResult } from '../host/port.ts';
+import { RealHost as Host } from '../host/real.ts';
 import { API_PORT } from '../serve.ts';
-import { alive } from '../supervisor.ts';
+
+const alive = (pid: number) => new Host().signal(pid, 0);
+
 import { buildTopology, EXT_HTTP_PORT, type LabTopology, type LabVm, TCP_ECHO_PORT, VM_HTTP_PORT } from './topology.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -21,7 +24,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 export const REPO = path.basename(here) === 'dist' ? path.dirname(here) : path.resolve(here, '..', '..');
 const LAB_NODE = path.join(REPO, 'runtime', 'lab', 'lab-node.mjs');
 const APPLIANCE = path.join(REPO, 'scripts', 'appliance.mjs');
-export const DEFAULT_PAYLOAD = path.join(REPO, 'renderers', 'testdata', 'seed-example', 'input.json');
+export const DEFAULT_PAYLOAD = path.join(REPO, 'test', 'cases', 'seed-example', 'input.json');
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -1,0 +1,50 @@
+// Every golden case's rendered files pass the daemons' own checkers, run as
+// the plan's check steps: iptables-restore --test and ip6tables-restore --test
+// inside a throwaway network namespace, dnsmasq --test, bird6 -p. A missing
+// checker fails.
+import * as assert from 'uvu/assert';
+import { checkSteps } from '../handlers/plan/plan.ts';
+import { runCheck } from '../runtime/executor.ts';
+import { RealHost } from '../runtime/host/real.ts';
+import { goldenCases, renderCase } from '../test/golden-cases.ts';
+import { withNetns } from '../test/netns.ts';
+import { rootTest } from '../test/root-only.ts';
+import type { RenderedFile } from './kit/feature.ts';
+import type { Step } from './kit/step.ts';
+
+async function failures(files: RenderedFile[], ns: string) {
+  const host = new RealHost(['ip', 'netns', 'exec', ns]);
+  const checks = checkSteps(files, new Set(files.map((f) => f.path))).filter(
+    (s): s is Extract<Step, { kind: 'check' }> => s.kind === 'check',
+  );
+  assert.equal(checks.map((c) => c.checker).sort(), ['bird6', 'dnsmasq', 'ip6tables-restore', 'iptables-restore']);
+  return (await Promise.all(checks.map((c) => runCheck(host, '/tmp', c)))).filter((f) => f !== null);
+}
+
+const test = rootTest('the daemon checkers run in network namespaces');
+for (const name of goldenCases()) {
+  test(`checkers accept ${name}`, async () => {
+    const { files } = renderCase(name);
+    await withNetns('chk', async (ns) => {
+      const failed = await failures(files, ns);
+      assert.equal(failed, [], JSON.stringify(failed, null, 1));
+    });
+  });
+}
+
+test('checkers reject broken files', async () => {
+  const { files } = renderCase('seed-example');
+  const broken: Record<string, (text: string) => string> = {
+    'etc/iptables/rules.v4': (t) => t.replace('-i lo -j ACCEPT', '-i lo --no-such-option -j ACCEPT'),
+    'etc/iptables/rules.v6': (t) => t.replace('COMMIT', ''),
+    'etc/dnsmasq/dhcp-opts': () => 'tag:ge2_0,option:no-such-option,1\n',
+    'etc/bird/bird6.conf': (t) => t.replace('router id', 'router idd'),
+  };
+  const edited = files.map((f) => ({ ...f, content: broken[f.path]?.(f.content) ?? f.content }));
+  await withNetns('chk', async (ns) => {
+    const failed = await failures(edited, ns);
+    assert.equal(failed.map((f) => f?.checker).sort(), ['bird6', 'dnsmasq', 'ip6tables-restore', 'iptables-restore']);
+  });
+});
+
+test.run();

@@ -1,0 +1,185 @@
+// Firewall and NAT as one ordered rule list tagged by family, rendered to one
+// iptables-restore payload per family. Every table of a family is written in
+// full so that one restore defines the whole state atomically.
+import type { Model } from '../../schema/model.ts';
+import { firstAddress, tenantNetworks as tenants } from '../../schema/normalise.ts';
+import { compileTemplate, PROVENANCE } from '../kit/eta.ts';
+import { METADATA_ADDRESS, metadataPort } from '../metadata/table.ts';
+import { IPTABLES_TEMPLATE } from './template.ts';
+
+export type Table = 'filter' | 'nat' | 'mangle' | 'raw';
+export type RuleFamily = 4 | 6 | 'both';
+
+export interface Rule {
+  table: Table;
+  chain: string;
+  family: RuleFamily;
+  spec: string;
+}
+
+/** A comment line placed before the next rule of its table. */
+export interface Note {
+  table: Table;
+  family: RuleFamily;
+  note: string;
+}
+
+export type Entry = Rule | Note;
+
+/** Marks traffic that must not be source-NATed (east-west, inbound, the router's own). */
+export const NO_SNAT_MARK = '0xACDA';
+export const API_PORT = 5000;
+export const SSH_PORT = 22;
+export const ORCHESTRATOR_METADATA_PORT = 9697;
+
+const BUILTIN: Record<Table, string[]> = {
+  filter: ['INPUT', 'FORWARD', 'OUTPUT'],
+  nat: ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'],
+  mangle: ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'],
+  raw: ['PREROUTING', 'OUTPUT'],
+};
+const POLICY: Record<string, string> = { 'filter:INPUT': 'DROP' };
+const CUSTOM: Record<Table, string[]> = { filter: [], nat: ['PUBLIC_SNAT'], mangle: [], raw: [] };
+
+function filterRules(m: Model): Entry[] {
+  const out: Entry[] = [];
+  const rule = (family: RuleFamily, spec: string) => out.push({ table: 'filter', chain: 'INPUT', family, spec });
+  const note = (family: RuleFamily, text: string) => out.push({ table: 'filter', family, note: text });
+
+  note('both', 'the router itself: loopback, replies, ping');
+  rule('both', '-i lo -j ACCEPT');
+  rule('both', '-m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT');
+  rule(4, '-p icmp --icmp-type echo-request -j ACCEPT');
+  rule(6, '-p ipv6-icmp -j ACCEPT');
+
+  const mgt = m.management;
+  if (mgt) {
+    for (const family of [4, 6] as const) {
+      if (!mgt.addresses.some((a) => a.family === family)) continue;
+      note(family, `management network ${mgt.id} on ${mgt.ifname}: ssh, API, orchestrator metadata`);
+      for (const port of [SSH_PORT, API_PORT, ORCHESTRATOR_METADATA_PORT]) {
+        rule(family, `-i ${mgt.ifname} -p tcp -m tcp --dport ${port} -j ACCEPT`);
+      }
+    }
+    for (const a of mgt.addresses) {
+      note(a.family, `${a.address} answers only on the management interface`);
+      rule(a.family, `! -i ${mgt.ifname} -d ${a.address} -j DROP`);
+    }
+  }
+
+  for (const t of tenants(m)) {
+    note('both', `${t.type} network ${t.id} on ${t.ifname}: DHCP, DNS, metadata, everything else`);
+    if (firstAddress(t, 4)) rule(4, `-i ${t.ifname} -p udp -m udp --dport 67 -j ACCEPT`);
+    if (firstAddress(t, 6)) rule(6, `-i ${t.ifname} -p udp -m udp --dport 547 -j ACCEPT`);
+    rule('both', `-i ${t.ifname} -j ACCEPT`);
+  }
+
+  const ext = m.external;
+  const peers = ext ? [...new Set(ext.subnets.filter((s) => s.family === 6 && s.gateway).map((s) => s.gateway as string))] : [];
+  if (ext && peers.length > 0 && ext.addresses.some((a) => a.family === 6)) {
+    note(6, `BGP from the upstream routers on ${ext.ifname}`);
+    for (const peer of peers) rule(6, `-i ${ext.ifname} -s ${peer} -p tcp -m tcp --dport 179 -j ACCEPT`);
+  }
+  return out;
+}
+
+function natRules(m: Model): Entry[] {
+  const out: Entry[] = [];
+  const rule = (chain: string, spec: string) => out.push({ table: 'nat', chain, family: 4, spec });
+  const note = (text: string) => out.push({ table: 'nat', family: 4, note: text });
+  const ext = m.external;
+  const extV4 = ext ? firstAddress(ext, 4) : null;
+  const mgt = m.management;
+  const fips = ext ? m.floatingIps.filter((f) => f.family === 4) : [];
+
+  for (const f of fips) {
+    note(`floating IP ${f.floating} -> ${f.fixed}, also from tenant networks (hairpin)`);
+    rule('PREROUTING', `-i ${f.ifname} -d ${f.floating}/32 -j DNAT --to-destination ${f.fixed}`);
+    for (const t of m.internal) rule('PREROUTING', `-i ${t.ifname} -d ${f.floating}/32 -j DNAT --to-destination ${f.fixed}`);
+  }
+  for (const t of tenants(m)) {
+    const v4 = firstAddress(t, 4);
+    if (!v4) continue;
+    note(`metadata for ${t.type} network ${t.id} on ${t.ifname}`);
+    rule(
+      'PREROUTING',
+      `-i ${t.ifname} -d ${METADATA_ADDRESS}/32 -p tcp -m tcp --dport 80 -j DNAT --to-destination ${v4}:${metadataPort(t)}`,
+    );
+  }
+  const v6Fips = ext ? m.floatingIps.filter((f) => f.family === 6) : [];
+  for (const f of v6Fips) {
+    out.push({ table: 'nat', family: 6, note: `floating IP ${f.floating} <-> ${f.fixed}` });
+    out.push({
+      table: 'nat',
+      chain: 'PREROUTING',
+      family: 6,
+      spec: `-i ${f.ifname} -d ${f.floating}/128 -j DNAT --to-destination ${f.fixed}`,
+    });
+    out.push({ table: 'nat', chain: 'POSTROUTING', family: 6, spec: `-s ${f.fixed}/128 -o ${f.ifname} -j SNAT --to-source ${f.floating}` });
+  }
+  if (!ext || (fips.length === 0 && !extV4)) return out;
+
+  note('source NAT of tenant traffic, except what the raw table marked');
+  rule('PUBLIC_SNAT', `-m mark --mark ${NO_SNAT_MARK} -j RETURN`);
+  for (const f of fips) rule('PUBLIC_SNAT', `-s ${f.fixed}/32 -j SNAT --to-source ${f.floating}`);
+  // any interface but management, not only the external one: hairpin traffic
+  // to a floating IP must come back through the router
+  if (extV4) rule('PUBLIC_SNAT', `${mgt ? `! -o ${mgt.ifname} ` : ''}-j SNAT --to-source ${extV4}`);
+  for (const t of m.internal) {
+    for (const s of t.subnets.filter((x) => x.family === 4)) rule('POSTROUTING', `-s ${s.cidr} -j PUBLIC_SNAT`);
+  }
+  rule('POSTROUTING', `-o ${ext.ifname} -j MASQUERADE`);
+  return out;
+}
+
+function mangleRules(m: Model): Entry[] {
+  if (tenants(m).every((t) => !firstAddress(t, 4))) return [];
+  return [
+    { table: 'mangle', family: 4, note: 'virtio offload leaves DHCP replies without checksums' },
+    { table: 'mangle', chain: 'POSTROUTING', family: 4, spec: '-p udp -m udp --dport 68 -j CHECKSUM --checksum-fill' },
+  ];
+}
+
+function rawRules(m: Model): Entry[] {
+  const out: Entry[] = [];
+  const rule = (chain: string, spec: string) => out.push({ table: 'raw', chain, family: 4, spec });
+  if (!m.external) return out;
+  out.push({ table: 'raw', family: 4, note: 'no SNAT for inbound, east-west and router-originated traffic' });
+  rule('PREROUTING', `-i ${m.external.ifname} -j MARK --set-mark ${NO_SNAT_MARK}`);
+  for (const t of m.internal) {
+    for (const s of t.subnets.filter((x) => x.family === 4)) rule('PREROUTING', `-d ${s.cidr} -j MARK --set-mark ${NO_SNAT_MARK}`);
+  }
+  rule('OUTPUT', `-j MARK --set-mark ${NO_SNAT_MARK}`);
+  return out;
+}
+
+export function firewallEntries(m: Model): Entry[] {
+  return [...filterRules(m), ...natRules(m), ...mangleRules(m), ...rawRules(m)];
+}
+
+interface TableView {
+  name: Table;
+  chains: { name: string; policy: string }[];
+  lines: string[];
+}
+
+function tableViews(entries: Entry[], family: 4 | 6): TableView[] {
+  const tables: Table[] = ['filter', 'nat', 'mangle', 'raw'];
+  const mine = entries.filter((e) => e.family === 'both' || e.family === family);
+  return tables.map((name) => ({
+    name,
+    chains: [
+      ...BUILTIN[name].map((c) => ({ name: c, policy: POLICY[`${name}:${c}`] ?? 'ACCEPT' })),
+      ...(family === 4 ? CUSTOM[name] : []).map((c) => ({ name: c, policy: '-' })),
+    ],
+    lines: mine.filter((e) => e.table === name).map((e) => ('note' in e ? `# ${e.note}` : `-A ${e.chain} ${e.spec}`)),
+  }));
+}
+
+const template = compileTemplate<{ provenance: string; family: 4 | 6; hostname: string; tables: TableView[] }>(IPTABLES_TEMPLATE);
+
+export function renderIptables(m: Model): { v4: string; v6: string } {
+  const entries = firewallEntries(m);
+  const render = (family: 4 | 6) => template({ provenance: PROVENANCE, family, hostname: m.hostname, tables: tableViews(entries, family) });
+  return { v4: render(4), v6: render(6) };
+}

@@ -1,0 +1,15 @@
+// The features of a router, in the order they contribute to a plan (steps are
+// then ordered by phase). Adding a daemon means a folder and a line here.
+import { bird6 } from './bird6/index.ts';
+import { dnsmasq } from './dnsmasq/index.ts';
+import { firewall } from './firewall/index.ts';
+import { interfaces } from './interfaces/index.ts';
+import type { Feature } from './kit/feature.ts';
+import { metadata } from './metadata/index.ts';
+import { routes } from './routes/index.ts';
+import { system } from './system/index.ts';
+
+export const FEATURES: readonly Feature[] = [system, interfaces, routes, firewall, dnsmasq, bird6, metadata];
+
+/** Every file any feature writes, relative to the root. */
+export const MANAGED_FILES: readonly string[] = FEATURES.flatMap((f) => f.paths);

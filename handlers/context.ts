@@ -1,0 +1,109 @@
+// What an endpoint sees and what it answers. A handler is a pure function from
+// a request and a snapshot of the agent (state, host facts) to an outcome: a
+// response, read-only commands whose results make the response, or a plan to
+// apply. The runtime gathers what the route needs, runs plans, writes responses.
+import type { Facts, LinkFact } from '../features/kit/facts.ts';
+import type { RenderedFile } from '../features/kit/feature.ts';
+import type { Plan, Step } from '../features/kit/step.ts';
+import type { Model } from '../schema/model.ts';
+
+export interface AgentState {
+  root: string;
+  /** the last configuration applied successfully */
+  applied: { body: Record<string, unknown>; model: Model } | null;
+  /** the persisted configuration, answered by GET until start-up convergence replaces it */
+  saved: Record<string, unknown> | null;
+  /** the host may differ from the files on disk (start-up, after a failed apply): the next apply reloads everything */
+  dirty: boolean;
+  /** the model of the last apply that changed the host, successful or not */
+  touched: Model | null;
+  /** configured targets of GET /v1/status */
+  statusTargets: string[];
+}
+
+/** The last body validated and rendered, by its text and the interface map: a re-push skips both. */
+export interface RenderMemo {
+  key: string;
+  body: Record<string, unknown>;
+  model: Model;
+  files: RenderedFile[];
+  notices: { path: string; message: string }[];
+}
+
+export type Need = 'facts' | 'links';
+
+export interface Context {
+  state: AgentState;
+  facts: Facts | null;
+  links: LinkFact[] | null;
+  memo: RenderMemo | null;
+}
+
+export interface ApiRequest {
+  method: string;
+  params: Record<string, string>;
+  query: Record<string, string | string[] | undefined>;
+  headers: Headers;
+  /** the parsed JSON body, for routes that decode one */
+  body?: unknown;
+  text?: string;
+}
+
+export interface QueryResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface StepFailureView {
+  index: number;
+  step: string;
+  argv: string[];
+  exitCode: number | null;
+  stderr: string;
+}
+
+export type ApplyFailure =
+  | { kind: 'check'; checks: { checker: string; argv: string[]; exitCode: number | undefined; stderr: string }[] }
+  | { kind: 'step'; step: StepFailureView; rolledBack: boolean }
+  | { kind: 'internal' };
+
+export interface ApplyOutcome {
+  kind: 'apply';
+  plan: Plan;
+  body: Record<string, unknown>;
+  model: Model;
+  memo: RenderMemo;
+  /** the answer once the plan is applied; `superseded` when a newer body was applied in its place */
+  then: (result: { superseded: boolean }) => Response;
+  fail: (failure: ApplyFailure) => Response;
+}
+
+export type Outcome =
+  | { kind: 'response'; response: Response }
+  | { kind: 'query'; steps: Step[]; then: (results: QueryResult[]) => Response }
+  | ApplyOutcome;
+
+export type Handler = (req: ApiRequest, ctx: Context) => Outcome;
+
+export interface Route {
+  method: 'GET' | 'PUT';
+  path: string;
+  /** facts the runtime gathers before calling the handler */
+  needs: readonly Need[];
+  /** runs under the apply lock: one at a time, and only the newest of the waiting ones */
+  exclusive?: boolean;
+  /** reads the body: a Response refuses the request before it is queued */
+  decode?: (req: Request) => Promise<{ body: unknown; text: string } | Response>;
+  handler: Handler;
+}
+
+/** What the API needs from the runtime. */
+export interface ApiRuntime {
+  context(needs: readonly Need[]): Promise<Context>;
+  /** read-only commands, run at once (not under the apply lock) */
+  query(steps: Step[]): Promise<QueryResult[]>;
+  /** queued under the apply lock; the context is taken when the request's turn comes */
+  exclusive(req: ApiRequest, route: Route): Promise<Response>;
+  internalError(err: unknown): void;
+}

@@ -1,0 +1,56 @@
+// Small helpers for answers: JSON and text, errors as {error, issues}.
+import type { Issue } from '../schema/issues.ts';
+import { HttpError } from './errors.ts';
+
+export const MAX_BODY_BYTES = 8 * 1024 * 1024;
+
+export function jsonResponse(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json; charset=utf-8', ...headers } });
+}
+
+export function textResponse(body: string, status = 200): Response {
+  return new Response(body, { status, headers: { 'content-type': 'text/plain; charset=utf-8' } });
+}
+
+export function errorResponse(status: number, error: string, issues: Issue[] = [], headers: Record<string, string> = {}): Response {
+  return jsonResponse({ error, issues }, status, headers);
+}
+
+export function httpErrorResponse(err: HttpError): Response {
+  return jsonResponse(err.toJSON(), err.status);
+}
+
+function mediaType(req: Request): string {
+  return (req.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+}
+
+/** A JSON body: 415 when not JSON, 413 over the limit (declared or streamed), 400 when malformed. */
+export async function decodeJson(req: Request): Promise<{ body: unknown; text: string } | Response> {
+  if (mediaType(req) !== 'application/json') return errorResponse(415, 'the body must be application/json');
+  const declared = Number(req.headers.get('content-length') ?? '0');
+  const tooBig = () => errorResponse(413, `the body exceeds ${MAX_BODY_BYTES} bytes`);
+  if (declared > MAX_BODY_BYTES) return tooBig();
+  const chunks: Uint8Array[] = [];
+  if (req.body) {
+    const reader = req.body.getReader();
+    let total = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.byteLength;
+      if (total > MAX_BODY_BYTES) {
+        await reader.cancel();
+        return tooBig();
+      }
+      chunks.push(value);
+    }
+  }
+  const text = new TextDecoder().decode(Buffer.concat(chunks));
+  try {
+    return { body: JSON.parse(text), text };
+  } catch (err) {
+    return errorResponse(400, `malformed JSON: ${(err as Error).message.slice(0, 200)}`);
+  }
+}
+
+export { HttpError };

@@ -1,0 +1,61 @@
+// The one door to the host. Everything the agent does to or learns from the
+// machine goes through a HostPort: commands (argv arrays, never a shell),
+// files, sysctls, links and routes, the hostname, daemons and signals, time.
+// runtime/host/real.ts is the machine; test/fake-host/ is a recording fake
+// that keeps a small simulated host and prints its state as text.
+import type { LinkFact, RouteFact } from '../../features/kit/facts.ts';
+
+export interface CommandResult {
+  argv: string[];
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+}
+
+export interface RunOptions {
+  input?: string;
+  timeoutMs?: number;
+}
+
+export interface DaemonProcess {
+  pid: number;
+  /** settles when the process ends (or could not start: then `error` is set) */
+  exited: Promise<{ code: number | null; signal: string | null; error?: string }>;
+  /** stop holding the agent's event loop open for it */
+  unref(): void;
+}
+
+export interface HostPort {
+  /** commands spawned so far, for the per-apply statistics */
+  readonly spawns: number;
+  run(argv: string[], opts?: RunOptions): Promise<CommandResult>;
+
+  /** atomic and durable: temp file, fsync, rename, fsync the directory */
+  writeFile(file: string, content: string, mode: number): Promise<void>;
+  readFile(file: string): Promise<string | null>;
+  /** sha256 of a file's content, null when absent */
+  fileDigest(file: string): Promise<string | null>;
+  fileSize(file: string): Promise<number | null>;
+  removeFile(file: string): Promise<void>;
+  makeDir(dir: string, mode: number): Promise<void>;
+  /** a fresh directory under `base`, and a function that removes it */
+  tempDir(base: string): Promise<{ dir: string; remove: () => Promise<void> }>;
+
+  readSysctl(key: string): Promise<string | null>;
+  writeSysctl(key: string, value: string): Promise<void>;
+  links(): Promise<LinkFact[]>;
+  routes(): Promise<RouteFact[]>;
+  hostname(): Promise<string>;
+  setHostname(name: string): Promise<CommandResult>;
+
+  /** starts a daemon in its own process group, stdout and stderr appended to logFile */
+  spawnDaemon(argv: string[], logFile: string): Promise<DaemonProcess>;
+  /** false when there is no such process */
+  signal(pid: number, signal: NodeJS.Signals | 0): boolean;
+  /** the process's command line, space separated; '' when it is gone */
+  commandLine(pid: number): Promise<string>;
+
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}

@@ -1,0 +1,187 @@
+// The HostPort of the machine the agent runs on.
+import { spawn } from 'node:child_process';
+import { chmod, mkdir, mkdtemp, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import { sha256 } from '../../features/kit/digest.ts';
+import type { LinkFact, RouteFact } from '../../features/kit/facts.ts';
+import { type IpLink, type IpRoute, parseLinks, parseRoutes } from './ip-json.ts';
+import type { CommandResult, DaemonProcess, HostPort, RunOptions } from './port.ts';
+
+export class RealHost implements HostPort {
+  spawns = 0;
+  /** digests by file identity (inode, size, mtime): unchanged files are not read again */
+  private readonly digests = new Map<string, { stamp: string; digest: string }>();
+
+  /** @param wrap an argv prefix (ip netns exec NAME) so the agent can drive another namespace */
+  constructor(readonly wrap: string[] = []) {}
+
+  async run(argv: string[], opts: RunOptions = {}): Promise<CommandResult> {
+    const full = [...this.wrap, ...argv];
+    this.spawns += 1;
+    let r: Awaited<ReturnType<typeof execa>>;
+    try {
+      r = await execa(full[0] as string, full.slice(1), {
+        input: opts.input,
+        reject: false,
+        timeout: opts.timeoutMs ?? 30_000,
+        stripFinalNewline: false,
+      });
+    } catch (err) {
+      // a spawn that cannot even start (out of file descriptors, memory) is a failed command, not a crash
+      return { argv, exitCode: -1, stdout: '', stderr: `cannot run ${argv[0]}: ${(err as Error).message}`, timedOut: false };
+    }
+    return {
+      argv,
+      exitCode: typeof r.exitCode === 'number' ? r.exitCode : -1,
+      stdout: String(r.stdout ?? ''),
+      stderr: String(r.stderr ?? r.message ?? ''),
+      timedOut: r.timedOut === true,
+    };
+  }
+
+  async writeFile(file: string, content: string, mode: number): Promise<void> {
+    await mkdir(path.dirname(file), { recursive: true, mode: 0o755 });
+    const tmp = `${file}.${process.pid}.tmp`;
+    const fh = await open(tmp, 'w', mode);
+    try {
+      await fh.chmod(mode);
+      await fh.writeFile(content);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, file);
+    const dir = await open(path.dirname(file), 'r');
+    try {
+      await dir.sync();
+    } finally {
+      await dir.close();
+    }
+  }
+
+  async readFile(file: string): Promise<string | null> {
+    try {
+      return await readFile(file, 'utf8');
+    } catch {
+      return null;
+    }
+  }
+
+  async fileDigest(file: string): Promise<string | null> {
+    try {
+      const st = await stat(file, { bigint: true });
+      const stamp = `${st.ino}/${st.size}/${st.mtimeNs}/${st.ctimeNs}`;
+      const cached = this.digests.get(file);
+      if (cached?.stamp === stamp) return cached.digest;
+      const digest = sha256(await readFile(file, 'utf8'));
+      this.digests.set(file, { stamp, digest });
+      return digest;
+    } catch {
+      this.digests.delete(file);
+      return null;
+    }
+  }
+
+  async fileSize(file: string): Promise<number | null> {
+    return stat(file).then(
+      (st) => st.size,
+      () => null,
+    );
+  }
+
+  async removeFile(file: string): Promise<void> {
+    await rm(file, { force: true });
+  }
+
+  async makeDir(dir: string, mode: number): Promise<void> {
+    await mkdir(dir, { recursive: true, mode });
+    await chmod(dir, mode);
+  }
+
+  async tempDir(base: string): Promise<{ dir: string; remove: () => Promise<void> }> {
+    await mkdir(base, { recursive: true, mode: 0o700 }).catch(() => {});
+    const dir = await mkdtemp(path.join(base || os.tmpdir(), 'appliance-'));
+    return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
+  }
+
+  async readSysctl(key: string): Promise<string | null> {
+    try {
+      return (await readFile(`/proc/sys/${key}`, 'utf8')).trim();
+    } catch {
+      return null;
+    }
+  }
+
+  async writeSysctl(key: string, value: string): Promise<void> {
+    await writeFile(`/proc/sys/${key}`, value);
+  }
+
+  private async ipJson<T>(args: string[]): Promise<T[]> {
+    const r = await this.run(['ip', '-j', ...args], { timeoutMs: 5000 });
+    if (r.exitCode !== 0) throw new Error(`ip ${args.join(' ')} failed: ${r.stderr.trim()}`);
+    const text = r.stdout.trim();
+    return text ? (JSON.parse(text) as T[]) : [];
+  }
+
+  async links(): Promise<LinkFact[]> {
+    return parseLinks(await this.ipJson<IpLink>(['-d', 'address', 'show']));
+  }
+
+  async routes(): Promise<RouteFact[]> {
+    const [v4, v6] = await Promise.all([
+      this.ipJson<IpRoute>(['-4', 'route', 'show', 'table', 'main']),
+      this.ipJson<IpRoute>(['-6', 'route', 'show', 'table', 'main']),
+    ]);
+    return [...parseRoutes(v4, 4), ...parseRoutes(v6, 6)];
+  }
+
+  async hostname(): Promise<string> {
+    return os.hostname();
+  }
+
+  setHostname(name: string): Promise<CommandResult> {
+    return this.run(['hostname', name]);
+  }
+
+  async spawnDaemon(argv: string[], logFile: string): Promise<DaemonProcess> {
+    const out = await open(logFile, 'a', 0o640);
+    try {
+      // own process group: a signal to the agent's group must not take the daemons down
+      const child = spawn(argv[0] as string, argv.slice(1), { stdio: ['ignore', out.fd, out.fd], detached: true });
+      const exited = new Promise<{ code: number | null; signal: string | null; error?: string }>((resolve) => {
+        child.once('error', (err) => resolve({ code: null, signal: null, error: err.message }));
+        child.once('exit', (code, signal) => resolve({ code, signal }));
+      });
+      return { pid: child.pid ?? -1, exited, unref: () => child.unref() };
+    } finally {
+      await out.close();
+    }
+  }
+
+  signal(pid: number, signal: NodeJS.Signals | 0): boolean {
+    try {
+      process.kill(pid, signal);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async commandLine(pid: number): Promise<string> {
+    try {
+      return (await readFile(`/proc/${pid}/cmdline`, 'utf8')).replaceAll('\0', ' ');
+    } catch {
+      return '';
+    }
+  }
+
+  now(): number {
+    return Date.now();
+  }
+
+  sleep(ms: number): Promise<void> {
+    return new Promise((r) => setTimeout(r, ms));
+  }
+}
