@@ -52,7 +52,7 @@ export const interfaces: Feature = {
         steps.push({
           phase: 'conntrack',
           kind: 'run',
-          reason: `conntrack flush ${address}`,
+          reason: 'conntrack flush',
           argv: ['conntrack', '-D', flag, address],
           okExit: 'any',
         });

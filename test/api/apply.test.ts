@@ -1,0 +1,194 @@
+// Applying configurations through the whole agent over a fake host: the host
+// state after a sequence of pushes, stated as text; idempotence; rollback;
+// checks; a dry run after a failure showing the plan the next apply runs;
+// coalesced PUTs; a restarted agent converging from its saved state.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { FakeHost, fakeNic } from '../fake-host/fake-host.ts';
+import { makeKit, payload, ROOT } from './kit.ts';
+
+const SEED_HOST = `hostname ak-d22b149cee9b4eac8349c517eda00b89
+link eth0 up mtu 1450
+  address fdca:3ba5:a17a:acda:f816:3eff:fefd:e6f1/64
+link eth1 up mtu 1500
+  address 172.24.4.3/24
+  address 2001:db8::3/64
+link eth2 up mtu 1450
+  address 10.0.0.1/24
+  address fdc3:6ee6:d81f:ede::1/64
+route v4 default via 172.24.4.1 dev eth1 proto static
+route v6 default via 2001:db8::2 dev eth1 proto static
+`;
+
+/** The host without what differs between equivalent histories (daemon pids, the state file's time). */
+const shape = (host: FakeHost) =>
+  host
+    .dump(ROOT)
+    .split('\n')
+    .filter((l) => !l.startsWith('file state/') && !l.startsWith('file run/'))
+    .map((l) => l.replace(/ pid \d+$/, ''))
+    .join('\n');
+
+test('the seed payload leaves the host with these links, addresses and routes, daemons and firewall', async () => {
+  const k = await makeKit();
+  assert.is((await k.put(payload('seed-example'))).status, 200);
+  const dump = k.host.dump(ROOT);
+  assert.ok(dump.startsWith(SEED_HOST), dump);
+  assert.match(dump, /^firewall v4 [0-9a-f]{8}$/m);
+  assert.match(dump, /^daemon dnsmasq pid \d+$/m);
+  assert.match(dump, /^daemon bird6 pid \d+$/m);
+  assert.is(k.metadata.tables.at(-1)?.listeners[0]?.listen_address, '10.0.0.1');
+});
+
+test('an identical re-push runs no command, writes nothing, restarts nothing', async () => {
+  const k = await makeKit();
+  await k.put(payload('seed-example'));
+  const before = k.host.dump(ROOT);
+  const commands = k.host.commands.length;
+  const tables = k.metadata.tables.length;
+  assert.is((await k.put(payload('seed-example'))).status, 200);
+  assert.is(k.host.commands.length, commands, k.host.commands.slice(commands).join('\n'));
+  assert.is(k.metadata.tables.length, tables);
+  assert.is(k.host.dump(ROOT).replace(/^file state.*$/m, ''), before.replace(/^file state.*$/m, ''));
+});
+
+test('pushing A then B leaves the host as pushing B alone (addresses, routes, files, daemons)', async () => {
+  for (const [a, b] of [
+    ['floating-ips', 'seed-example'],
+    ['seed-example', 'no-external'],
+    ['multi-subnet-two-ports', 'ipv6-only'],
+  ]) {
+    const nics = () => new FakeHost([2, 3, 4, 5].map((i) => fakeNic(i, `eth${i - 2}`)));
+    const ab = await makeKit({ host: nics() });
+    assert.is((await ab.put(payload(a as string))).status, 200, a);
+    assert.is((await ab.put(payload(b as string))).status, 200, b);
+    const onlyB = await makeKit({ host: nics() });
+    assert.is((await onlyB.put(payload(b as string))).status, 200, b);
+    // a NIC B does not name keeps its link state (MTU, up); what the agent put on it goes
+    const sysctlsOf = (h: FakeHost) =>
+      shape(h)
+        .split('\n')
+        .filter((l) => !l.startsWith('sysctl'))
+        .map((l) => l.replace(/^link eth3 .*$/, 'link eth3'));
+    assert.equal(sysctlsOf(ab.host), sysctlsOf(onlyB.host), `${a} then ${b}`);
+  }
+});
+
+test('a failing step rolls back to the previous configuration and answers 500 naming it', async () => {
+  const k = await makeKit();
+  await k.put(payload('seed-example'));
+  const before = shape(k.host);
+  const variant = payload('seed-example');
+  variant.networks[1].interface.addresses = ['172.24.4.9/24', '2001:db8::9/64'];
+  k.host.failOn('route replace', { stderr: 'RTNETLINK answers: Network is unreachable' });
+  const r = await k.put(variant);
+  assert.is(r.status, 500);
+  const body = await r.json();
+  assert.is(body.step.step, 'run routes');
+  assert.equal(body.step.argv, ['ip', '-batch', '-']);
+  assert.match(body.step.stderr, /Network is unreachable/);
+  assert.is(body.rolled_back, true);
+  assert.is(shape(k.host), before);
+  assert.equal((await (await k.fetch('GET', '/v1/system/config')).json()).configuration, payload('seed-example'));
+});
+
+test('a failing firewall restore rolls back too; the first configuration failing records nothing', async () => {
+  const k = await makeKit();
+  k.host.failOn('iptables-restore -w 5', { stderr: 'iptables-restore: line 9 failed' });
+  const r = await k.put(payload('seed-example'));
+  assert.is(r.status, 500);
+  const body = await r.json();
+  assert.is(body.step.step, 'run firewall v4');
+  assert.is(body.rolled_back, false);
+  assert.equal(await (await k.fetch('GET', '/v1/system/config')).json(), { configuration: {} });
+  assert.is(k.host.files.has(`${ROOT}/state/config.json`), false);
+});
+
+test('a file that fails its daemon\u2019s check applies nothing and names the checker', async () => {
+  const k = await makeKit();
+  const before = k.host.dump(ROOT);
+  k.host.failOn('dnsmasq --test', { stderr: 'dnsmasq: bad option at line 3' });
+  const r = await k.put(payload('seed-example'));
+  assert.is(r.status, 500);
+  const body = await r.json();
+  assert.equal(
+    body.checks.map((c: { checker: string }) => c.checker),
+    ['dnsmasq'],
+  );
+  assert.is(k.host.dump(ROOT), before);
+});
+
+test('a dry run after a failed apply shows exactly the plan the next apply runs (forced reloads included)', async () => {
+  const k = await makeKit();
+  await k.put(payload('seed-example'));
+  const variant = payload('seed-example');
+  variant.networks[1].interface.addresses = ['172.24.4.9/24', '2001:db8::9/64'];
+  k.host.failOn('route replace');
+  assert.is((await k.put(variant)).status, 500);
+  const dry = await k.fetch('PUT', '/v1/system/config?dry_run=1', { body: variant, headers: { accept: 'text/plain' } });
+  const planText = await dry.text();
+  // after a failure the firewall and daemons are reloaded even though their files match
+  assert.match(planText, /^firewall +run firewall v4: iptables-restore -w 5 \/srv\/appliance\/etc\/iptables\/rules\.v4$/m);
+  assert.match(planText, /^services +signal dnsmasq SIGHUP$/m);
+  const from = k.host.commands.length;
+  assert.is((await k.put(variant)).status, 200);
+  const ran = k.host.commands.slice(from).filter((c) => !c.includes('--test') && !c.startsWith('bird6 -p') && !c.startsWith('arping'));
+  const planned = planText
+    .split('\n')
+    .filter((l) => / run [^:]+: /.test(l))
+    .map((l) => l.replace(/^\S+ +run [^:]+: /, '').replace(/ <<< .*$/, ''));
+  assert.equal(ran, planned);
+});
+
+test('PUTs waiting together: only the newest is applied; a superseded caller is told so', async () => {
+  const k = await makeKit();
+  let release = () => {};
+  k.host.hold('iptables-restore -w 5', new Promise<void>((r) => (release = r)));
+  const first = k.put(payload('seed-example'));
+  await new Promise((r) => setTimeout(r, 20));
+  const middleBody = payload('seed-example');
+  middleBody.hostname = 'middle';
+  const lastBody = payload('seed-example');
+  lastBody.hostname = 'newest';
+  const middle = k.put(middleBody);
+  const last = k.put(lastBody);
+  release();
+  const [a, b, c] = await Promise.all([first, middle, last]);
+  assert.is(a.status, 200);
+  assert.is(a.headers.get('x-appliance-superseded'), null);
+  assert.is(b.status, 200);
+  assert.is(b.headers.get('x-appliance-superseded'), 'true');
+  const superseded = await b.json();
+  assert.is(superseded.configuration.hostname, 'newest');
+  assert.match(superseded.notices[0].message, /newer configuration/);
+  assert.is(c.headers.get('x-appliance-superseded'), null);
+  assert.is(k.host.name, 'newest');
+  assert.ok(k.log.records.some((r) => r.event === 'apply.superseded'));
+});
+
+test('a restarted agent adopts its daemons and converges to the saved configuration without a PUT', async () => {
+  const k = await makeKit();
+  await k.put(payload('seed-example'));
+  const pids = k.host.dump(ROOT).match(/^daemon .*$/gm);
+  const again = await makeKit({ host: k.host });
+  assert.equal(await (await again.fetch('GET', '/v1/system/config')).json(), { configuration: payload('seed-example') });
+  assert.equal(k.host.dump(ROOT).match(/^daemon .*$/gm), pids, 'the same daemons, adopted');
+  assert.ok(again.log.records.some((r) => r.event === 'daemon.adopted'));
+  assert.is(again.metadata.tables.length, 1, 'metadata listeners restored');
+});
+
+test('a NIC the configuration no longer names loses the addresses the agent put there, and only those', async () => {
+  const k = await makeKit();
+  await k.put(payload('seed-example'));
+  const eth2 = k.host.links_.find((l) => l.ifname === 'eth2');
+  eth2?.addresses.push({ address: '192.0.2.77', prefixLength: 24, family: 4, scope: 'global', permanent: true });
+  const fewer = payload('seed-example');
+  fewer.networks = fewer.networks.slice(0, 2);
+  assert.is((await k.put(fewer)).status, 200);
+  assert.equal(
+    k.host.links_.find((l) => l.ifname === 'eth2')?.addresses.map((a) => a.address),
+    ['192.0.2.77'],
+  );
+});
+
+test.run();
