@@ -15,7 +15,8 @@
 //  - import.meta (where the file lies on disk), dynamic import() and `.constructor`
 //    (the road from any function to Function) are refused in pure code;
 //  - node:crypto's hashing is allowed by the import rules; its random functions
-//    are imports, not globals: they are refused below by name.
+//    are imports, not globals: they are refused below by name. node:path/posix
+//    is allowed except resolve() and relative(), which read the working directory.
 // This stops honest mistakes and the obvious bypasses, not deliberate
 // obfuscation through computed property names on arbitrary objects.
 import path from 'node:path';
@@ -51,6 +52,7 @@ export const BANNED_GLOBALS = new Set([
   'Worker',
   'BroadcastChannel',
   'MessageChannel',
+  'Atomics',
 ]);
 
 /** Globals that are pure except for the listed members; `newNeedsArgs`: `new X()` reads the clock. */
@@ -62,6 +64,29 @@ export const GUARDED_GLOBALS: Record<string, { members: string[]; newNeedsArgs?:
 
 /** Named imports refused whatever the module (node:crypto's randomness). */
 const BANNED_IMPORT_NAMES = new Set(['randomUUID', 'randomBytes', 'randomInt', 'randomFill', 'randomFillSync', 'getRandomValues']);
+
+/** Members of an allowed module that still touch the host: resolve() and relative() read the working directory. */
+export const MODULE_MEMBER_BANS: Record<string, string[]> = { 'path/posix': ['resolve', 'relative'] };
+
+function bannedMember(moduleName: string | undefined, member: string): boolean {
+  return moduleName !== undefined && (MODULE_MEMBER_BANS[moduleName.replace(/^node:/, '')] ?? []).includes(member);
+}
+
+/** The module of `import { x } from 'm'` / `export { x } from 'm'`. */
+function specifierModule(spec: ts.ImportSpecifier | ts.ExportSpecifier): string | undefined {
+  const decl = ts.isImportSpecifier(spec) ? spec.parent.parent.parent : spec.parent.parent;
+  return decl.moduleSpecifier && ts.isStringLiteral(decl.moduleSpecifier) ? decl.moduleSpecifier.text : undefined;
+}
+
+/** The module a default or namespace import binding comes from. */
+function importSource(checker: ts.TypeChecker, id: ts.Expression): string | undefined {
+  if (!ts.isIdentifier(id)) return undefined;
+  const symbol = checker.getSymbolAtLocation(id);
+  if (!symbol || !(symbol.flags & ts.SymbolFlags.Alias)) return undefined;
+  let n: ts.Node | undefined = symbol.declarations?.[0];
+  while (n && !ts.isImportDeclaration(n)) n = n.parent;
+  return n && ts.isStringLiteral(n.moduleSpecifier) ? n.moduleSpecifier.text : undefined;
+}
 
 /**
  * No lib, no @types, no import resolution: only the pure files are parsed, and
@@ -163,13 +188,20 @@ export function scanGlobals(root: string, files: string[]): string[] {
     const visit = (node: ts.Node): void => {
       if (ts.isMetaProperty(node) && node.keywordToken === ts.SyntaxKind.ImportKeyword) report(node, 'import.meta');
       else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword) report(node, 'import()');
-      else if (ts.isPropertyAccessExpression(node)) {
-        if (node.name.text === 'constructor') report(node, '.constructor');
-        else if (BANNED_IMPORT_NAMES.has(node.name.text)) report(node, `${node.name.text} (randomness)`);
-      } else if (ts.isElementAccessExpression(node) && ts.isStringLiteralLike(node.argumentExpression)) {
-        if (node.argumentExpression.text === 'constructor') report(node, '.constructor');
-      } else if (ts.isImportSpecifier(node) && BANNED_IMPORT_NAMES.has((node.propertyName ?? node.name).text)) {
-        report(node, `${(node.propertyName ?? node.name).text} (randomness)`);
+      else if (ts.isPropertyAccessExpression(node) || ts.isElementAccessExpression(node)) {
+        const member = ts.isPropertyAccessExpression(node)
+          ? node.name.text
+          : ts.isStringLiteralLike(node.argumentExpression)
+            ? node.argumentExpression.text
+            : undefined;
+        if (member === 'constructor') report(node, '.constructor');
+        else if (member && BANNED_IMPORT_NAMES.has(member)) report(node, `${member} (randomness)`);
+        else if (member && bannedMember(importSource(checker, node.expression), member))
+          report(node, `${member} (reads the working directory)`);
+      } else if (ts.isImportSpecifier(node) || ts.isExportSpecifier(node)) {
+        const imported = (node.propertyName ?? node.name).text;
+        if (BANNED_IMPORT_NAMES.has(imported)) report(node, `${imported} (randomness)`);
+        else if (bannedMember(specifierModule(node), imported)) report(node, `${imported} (reads the working directory)`);
       } else if (ts.isIdentifier(node) && !isNameOnly(node)) {
         const name = node.text;
         if (BANNED_GLOBALS.has(name) && isGlobal(node)) report(node, name);

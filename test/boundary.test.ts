@@ -44,6 +44,7 @@ interface Planted {
   report: BoundaryReport;
   handler: string;
   runtimeImport: string;
+  runtimeTarget: string;
   killLine: number;
   feature: string;
   schemaFile: string;
@@ -61,14 +62,17 @@ test.before(async () => {
   const schemaFile = firstPureFile(layerFolders('schema'))!;
   const runtimeFile = real.cruised.find((f) => f.startsWith('runtime/') && f.endsWith('.ts') && !f.endsWith('.test.ts'))!;
   assert.ok(handler && feature && schemaFile && runtimeFile, 'files to plant into');
-  const runtimeImport = relImport(handler, 'runtime/host.ts');
+  // the host port if it is still runtime/host.ts, else any runtime module
+  const runtimeTarget = real.cruised.includes('runtime/host.ts') ? 'runtime/host.ts' : runtimeFile;
+  const runtimeImport = relImport(handler, runtimeTarget);
   plant(dir, handler, `import { Host } from '${runtimeImport}';`);
   const killLine = plant(dir, handler, 'export function plantedKill(): void {\n  process.kill(1, 0);\n}') + 1;
   plant(dir, feature, `import os from 'node:os';`);
   const target = real.pureFiles.find((f) => f.startsWith('handlers/'))!;
   const schemaImport = relImport(schemaFile, target);
   plant(dir, schemaFile, `import * as planted from '${schemaImport}';`);
-  plant(dir, runtimeFile, `import '${relImport(runtimeFile, 'test/golden-cases.ts')}';`);
+  writeFileSync(path.join(dir, 'test/planted-helper.ts'), 'export const helper = 1;\n');
+  plant(dir, runtimeFile, `import '${relImport(runtimeFile, 'test/planted-helper.ts')}';`);
   writeFileSync(path.join(dir, 'handlers/planted-forms.ts'), readFileSync(path.join(REPO, 'test/planted-leaks.txt')));
   writeFileSync(
     path.join(dir, 'handlers/planted.test.ts'),
@@ -76,7 +80,17 @@ test.before(async () => {
   );
   mkdirSync(path.join(dir, 'util'));
   writeFileSync(path.join(dir, 'util/launder.ts'), "export { hostname as laundered } from 'node:os';\n");
-  planted = { report: await checkBoundary(dir), handler, runtimeImport, killLine, feature, schemaFile, schemaImport, runtimeFile };
+  planted = {
+    report: await checkBoundary(dir),
+    handler,
+    runtimeImport,
+    runtimeTarget,
+    killLine,
+    feature,
+    schemaFile,
+    schemaImport,
+    runtimeFile,
+  };
 });
 
 test.after(() => {
@@ -113,9 +127,9 @@ test('the real tree has no leak beyond KNOWN_LEAKS, and every known leak still o
 const fresh = () => planted.report.violations.filter((v) => !real.violations.includes(v));
 
 test('planted: a handler importing the runtime', () => {
-  const { handler, runtimeImport } = planted;
+  const { handler, runtimeImport, runtimeTarget } = planted;
   const hit = fresh().filter((v) => v.startsWith(`${handler} imports ${runtimeImport} `));
-  assert.equal(hit, [`${handler} imports ${runtimeImport} (runtime/host.ts) [pure-imports-only-pure]`]);
+  assert.equal(hit, [`${handler} imports ${runtimeImport} (${runtimeTarget}) [pure-imports-only-pure]`]);
 });
 
 test('planted: process.kill in a handler', () => {
@@ -133,7 +147,7 @@ test('planted: schema/ importing handlers/', () => {
 });
 
 test('planted: the runtime importing a test helper', () => {
-  const want = `${planted.runtimeFile} imports ${relImport(planted.runtimeFile, 'test/golden-cases.ts')} (test/golden-cases.ts) [no-test-code-in-production]`;
+  const want = `${planted.runtimeFile} imports ${relImport(planted.runtimeFile, 'test/planted-helper.ts')} (test/planted-helper.ts) [no-test-code-in-production]`;
   assert.ok(fresh().includes(want), fresh().join('\n'));
 });
 
