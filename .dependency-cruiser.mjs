@@ -1,4 +1,5 @@
-// The architecture boundary, import half (the globals half is test/boundary.ts).
+// The architecture boundary, import half (the globals half is test/boundary-globals.ts;
+// test/boundary.ts runs both, npm run lint:boundary prints what they find).
 //
 // Layers, bottom first. A pure layer may import its own folders, the pure
 // layers below it, PURE_BUILTINS and PURE_PACKAGES, and nothing else: not

@@ -19,8 +19,13 @@
 //    is allowed except resolve() and relative(), which read the working directory.
 // This stops honest mistakes and the obvious bypasses, not deliberate
 // obfuscation through computed property names on arbitrary objects.
+import { createRequire } from 'node:module';
 import path from 'node:path';
-import ts from 'typescript';
+import type * as TS from 'typescript';
+
+// required, not imported: the CommonJS path loads the compiler several times faster
+// under tsx, and dependency-cruiser shares the same instance
+const ts: typeof TS = createRequire(import.meta.url)('typescript');
 
 export const BANNED_GLOBALS = new Set([
   'process',
@@ -73,17 +78,17 @@ function bannedMember(moduleName: string | undefined, member: string): boolean {
 }
 
 /** The module of `import { x } from 'm'` / `export { x } from 'm'`. */
-function specifierModule(spec: ts.ImportSpecifier | ts.ExportSpecifier): string | undefined {
+function specifierModule(spec: TS.ImportSpecifier | TS.ExportSpecifier): string | undefined {
   const decl = ts.isImportSpecifier(spec) ? spec.parent.parent.parent : spec.parent.parent;
   return decl.moduleSpecifier && ts.isStringLiteral(decl.moduleSpecifier) ? decl.moduleSpecifier.text : undefined;
 }
 
 /** The module a default or namespace import binding comes from. */
-function importSource(checker: ts.TypeChecker, id: ts.Expression): string | undefined {
+function importSource(checker: TS.TypeChecker, id: TS.Expression): string | undefined {
   if (!ts.isIdentifier(id)) return undefined;
   const symbol = checker.getSymbolAtLocation(id);
   if (!symbol || !(symbol.flags & ts.SymbolFlags.Alias)) return undefined;
-  let n: ts.Node | undefined = symbol.declarations?.[0];
+  let n: TS.Node | undefined = symbol.declarations?.[0];
   while (n && !ts.isImportDeclaration(n)) n = n.parent;
   return n && ts.isStringLiteral(n.moduleSpecifier) ? n.moduleSpecifier.text : undefined;
 }
@@ -93,7 +98,7 @@ function importSource(checker: ts.TypeChecker, id: ts.Expression): string | unde
  * an identifier that resolves to nothing is a global, so the scan does not
  * depend on which globals the type definitions happen to declare (and is fast).
  */
-const OPTIONS: ts.CompilerOptions = {
+const OPTIONS: TS.CompilerOptions = {
   noLib: true,
   types: [],
   noResolve: true,
@@ -103,10 +108,10 @@ const OPTIONS: ts.CompilerOptions = {
 };
 
 /** A declaration that makes a global: in a .d.ts, in `declare global`, or at the top of a script (non-module) file. */
-function declaresGlobal(decl: ts.Declaration): boolean {
+function declaresGlobal(decl: TS.Declaration): boolean {
   const sf = decl.getSourceFile();
   if (sf.isDeclarationFile) return true;
-  for (let n: ts.Node = decl.parent; n; n = n.parent) {
+  for (let n: TS.Node = decl.parent; n; n = n.parent) {
     if (ts.isModuleDeclaration(n) && n.name.getText(sf) === 'global') return true;
     if (ts.isSourceFile(n)) return !ts.isExternalModule(n);
     if (ts.isFunctionLike(n) || ts.isBlock(n) || ts.isClassLike(n) || ts.isModuleBlock(n) || ts.isCaseBlock(n)) return false;
@@ -116,7 +121,7 @@ function declaresGlobal(decl: ts.Declaration): boolean {
 }
 
 /** Identifiers that name something rather than refer to it. */
-function isNameOnly(id: ts.Identifier): boolean {
+function isNameOnly(id: TS.Identifier): boolean {
   const p = id.parent;
   if ((ts.isPropertyAccessExpression(p) || ts.isPropertyAccessChain(p)) && p.name === id) return true;
   if (ts.isQualifiedName(p) && p.right === id) return true;
@@ -126,14 +131,14 @@ function isNameOnly(id: ts.Identifier): boolean {
   return false;
 }
 
-function inTypePosition(node: ts.Node): boolean {
-  let n: ts.Node = node;
+function inTypePosition(node: TS.Node): boolean {
+  let n: TS.Node = node;
   while (ts.isQualifiedName(n.parent) || ts.isPropertyAccessExpression(n.parent)) n = n.parent;
   const p = n.parent;
   return ts.isTypeReferenceNode(p) || ts.isTypeQueryNode(p) || (ts.isExpressionWithTypeArguments(p) && ts.isHeritageClause(p.parent));
 }
 
-function memberName(p: ts.Node, id: ts.Identifier): string | null | undefined {
+function memberName(p: TS.Node, id: TS.Identifier): string | null | undefined {
   if (ts.isPropertyAccessExpression(p) && p.expression === id) return p.name.text;
   if (ts.isElementAccessExpression(p) && p.expression === id) {
     return ts.isStringLiteralLike(p.argumentExpression) ? p.argumentExpression.text : null;
@@ -142,7 +147,7 @@ function memberName(p: ts.Node, id: ts.Identifier): string | null | undefined {
 }
 
 /** Why a use of a guarded global is refused, or null when it is fine. */
-function guardedUse(id: ts.Identifier, name: string): string | null {
+function guardedUse(id: TS.Identifier, name: string): string | null {
   const rule = GUARDED_GLOBALS[name]!;
   const p = id.parent;
   const member = memberName(p, id);
@@ -172,11 +177,11 @@ export function scanGlobals(root: string, files: string[]): string[] {
       out.add(`${rel} could not be read by the TypeScript scan`);
       continue;
     }
-    const report = (node: ts.Node, what: string) => {
+    const report = (node: TS.Node, what: string) => {
       const line = sf.getLineAndCharacterOfPosition(node.getStart(sf)).line + 1;
       out.add(`${rel}:${line} uses ${what}`);
     };
-    const isGlobal = (id: ts.Identifier): boolean => {
+    const isGlobal = (id: TS.Identifier): boolean => {
       const p = id.parent;
       const symbol =
         ts.isShorthandPropertyAssignment(p) && p.name === id
@@ -185,7 +190,7 @@ export function scanGlobals(root: string, files: string[]): string[] {
       if (!symbol) return true;
       return (symbol.declarations ?? []).every(declaresGlobal);
     };
-    const visit = (node: ts.Node): void => {
+    const visit = (node: TS.Node): void => {
       if (ts.isMetaProperty(node) && node.keywordToken === ts.SyntaxKind.ImportKeyword) report(node, 'import.meta');
       else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword) report(node, 'import()');
       else if (ts.isPropertyAccessExpression(node) || ts.isElementAccessExpression(node)) {
