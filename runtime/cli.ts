@@ -7,6 +7,7 @@ import { serve } from './serve.ts';
 
 const USAGE = `usage:
   appliance render --config FILE --out DIR [--ifmap ge0=eth0,...]
+  appliance plan --config FILE [--state DIR] [--root DIR]
   appliance serve [--listen HOST:PORT]... [--root DIR] [--status-target IP]...
                   [--metadata-connect-timeout-ms N] [--metadata-timeout-ms N] [--metadata-rate-limit BURST/RATE|off]
   appliance configure-management --mac MAC --address IP/PREFIX [--mtu N]
@@ -49,6 +50,15 @@ export async function main(argv: string[]): Promise<number> {
           options: { config: { type: 'string' }, out: { type: 'string' }, ifmap: { type: 'string' } },
         });
         return await renderCommand(values);
+      }
+      case 'plan': {
+        const { values } = parseArgs({
+          args: rest,
+          options: { config: { type: 'string' }, state: { type: 'string' }, root: { type: 'string' } },
+        });
+        // loaded only for this command
+        const { planCommand } = await import('./plan-command.ts');
+        return await planCommand(values);
       }
       case 'serve': {
         const { values } = parseArgs({
