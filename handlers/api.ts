@@ -11,7 +11,7 @@ async function answer(rt: ApiRuntime, route: Route, req: ApiRequest): Promise<Re
   if (route.exclusive) return rt.exclusive(req, route);
   const outcome: Outcome = route.handler(req, await rt.context(route.needs));
   if (outcome.kind === 'response') return outcome.response;
-  if (outcome.kind === 'query') return outcome.then(await rt.query(outcome.steps));
+  if (outcome.kind === 'query') return outcome.respond(await rt.query(outcome.steps));
   throw new Error(`route ${route.method} ${route.path} returned a plan but is not exclusive`);
 }
 

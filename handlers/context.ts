@@ -75,13 +75,13 @@ export interface ApplyOutcome {
   model: Model;
   memo: RenderMemo;
   /** the answer once the plan is applied; `superseded` when a newer body was applied in its place */
-  then: (result: { superseded: boolean }) => Response;
+  respond: (result: { superseded: boolean }) => Response;
   fail: (failure: ApplyFailure) => Response;
 }
 
 export type Outcome =
   | { kind: 'response'; response: Response }
-  | { kind: 'query'; steps: Step[]; then: (results: QueryResult[]) => Response }
+  | { kind: 'query'; steps: Step[]; respond: (results: QueryResult[]) => Response }
   | ApplyOutcome;
 
 export type Handler = (req: ApiRequest, ctx: Context) => Outcome;

@@ -15,6 +15,7 @@ import type {
   ApplyOutcome,
   Context,
   Need,
+  Outcome,
   QueryResult,
   RenderMemo,
   Route,
@@ -173,7 +174,7 @@ export class Agent implements ApiRuntime {
     const outcome = (result as { outcome?: ApplyOutcome }).outcome;
     if (outcome && result.response.status === 200) {
       this.log.info('apply.superseded', { status: 200 });
-      return outcome.then({ superseded: true });
+      return outcome.respond({ superseded: true });
     }
     return result.response.clone();
   }
@@ -190,7 +191,7 @@ export class Agent implements ApiRuntime {
       return null;
     });
     if (!ctx) return { job, response: errorResponse(500, 'gathering host facts failed') };
-    let outcome;
+    let outcome: Outcome;
     try {
       outcome = job.route.handler(job.req, ctx);
     } catch (err) {
@@ -198,7 +199,7 @@ export class Agent implements ApiRuntime {
       return { job, response: errorResponse(500, 'internal error') };
     }
     if (outcome.kind !== 'apply') {
-      const response = outcome.kind === 'response' ? outcome.response : outcome.then(await this.query(outcome.steps));
+      const response = outcome.kind === 'response' ? outcome.response : outcome.respond(await this.query(outcome.steps));
       if (job.req.body !== undefined && response.status === 422) this.log.info('apply', { status: 422, duration_ms: ms(started) });
       return { job, response };
     }
@@ -254,7 +255,7 @@ export class Agent implements ApiRuntime {
     }
     this.state.applied = { body: outcome.body, model: outcome.model };
     this.state.dirty = false;
-    return { response: outcome.then({ superseded: false }), stats };
+    return { response: outcome.respond({ superseded: false }), stats };
   }
 
   private execContext() {

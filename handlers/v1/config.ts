@@ -88,7 +88,7 @@ export const putConfig: Handler = (req, ctx) => {
     body: memo.body,
     model: memo.model,
     memo,
-    then: ({ superseded }) => {
+    respond: ({ superseded }) => {
       const notices = [...memo.notices];
       // the client only reads the status: the newest body is what the router runs, and the answer says so
       if (superseded) notices.push({ path: '(body)', message: SUPERSEDED });

@@ -9,7 +9,7 @@ export const getFirewallRules: Handler = () => ({
     { phase: 'check', kind: 'run', reason: 'list firewall v4', argv: ['iptables', '-w', '2', '-L', '-n'] },
     { phase: 'check', kind: 'run', reason: 'list firewall v6', argv: ['ip6tables', '-w', '2', '-L', '-n'] },
   ],
-  then: ([v4, v6]) =>
+  respond: ([v4, v6]) =>
     v4?.exitCode === 0 && v6?.exitCode === 0
       ? textResponse(`${v4.stdout}${v6.stdout}`)
       : errorResponse(500, 'listing the firewall rules failed'),

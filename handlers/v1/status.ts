@@ -34,7 +34,7 @@ export const getStatus: Handler = (_req, ctx) => {
   return {
     kind: 'query',
     steps: probes.map((p) => ({ phase: 'check', kind: 'run', reason: `status probe ${p.t}`, argv: pingArgv(p.family, p.t) })),
-    then: (results) => {
+    respond: (results) => {
       const ok = results.map((r) => r.exitCode === 0);
       return jsonResponse(statusResponse({ v4: ok.slice(0, targets.v4.length), v6: ok.slice(targets.v4.length) }));
     },
