@@ -1,326 +1,203 @@
-// The v1 handlers and host-facts views on plain objects: no root, no processes.
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
+// PUT /v1/system/config on plain objects: renderConfig (validation against the
+// host's interfaces, rendering under the root), planFor (the options an apply
+// uses) and the putConfig handler's outcomes. No root, no processes.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { Model } from '../../schema/model.ts';
-import { defaultInterfaceMap, parseConfiguration } from '../../schema/parse.ts';
-import { testdataDir } from '../../test/golden-cases.ts';
 import { HttpError } from '../errors.ts';
-import { type Facts, interfaceMap, interfaceViews, type LinkFact, nicLinks } from '../facts.ts';
-import { configResponse, prepareConfig } from './config.ts';
-import { WELCOME } from './root.ts';
-import { statusResponse, statusTargets } from './status.ts';
-import { interfaceResponse, interfacesResponse } from './system.ts';
+import { formatPlan } from '../plan/format.ts';
+import { applyPlan, lines, linesOf } from '../plan/test-facts.ts';
+import { planFor, putConfig, renderConfig, SUPERSEDED } from './config.ts';
+import { agentState, context, hostFacts, input, LO, model, nic, request } from './test-kit.ts';
 
-// biome-ignore lint/suspicious/noExplicitAny: payloads are edited freely
-function input(name: string): any {
-  return JSON.parse(readFileSync(path.join(testdataDir, name, 'input.json'), 'utf8'));
-}
-
-function model(body: unknown): Model {
-  const parsed = parseConfiguration(body, defaultInterfaceMap());
-  if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
-  return parsed.model;
-}
-
-function nic(ifindex: number, ifname: string, over: Partial<LinkFact> = {}): LinkFact {
-  return {
-    ifindex,
-    ifname,
-    mac: `fa:16:3e:00:00:${ifindex.toString(16).padStart(2, '0')}`,
-    mtu: 1500,
-    up: true,
-    operstate: 'up',
-    linkType: 'ether',
-    kind: 'veth',
-    addresses: [],
-    ...over,
-  };
-}
-
-const LO = nic(1, 'lo', { linkType: 'loopback', kind: null, mac: '00:00:00:00:00:00', mtu: 65536 });
-
-/** A host as the kernel lists it: not in ifindex order, with links that are not NICs. */
-function messyLinks(): LinkFact[] {
-  return [
-    nic(9, 'eth2', { kind: 'vlan' }),
-    nic(4, 'br0', { kind: 'bridge' }),
-    LO,
-    nic(7, 'ens5', { kind: null, mac: 'FA:16:3E:AB:CD:EF', up: false }),
-    nic(3, 'eth0', { kind: null }),
-    nic(5, 'dummy0', { kind: 'dummy' }),
-    nic(6, 'gre0', { linkType: 'gre', kind: 'gre' }),
-    nic(8, 'eth1', {
-      kind: 'veth',
-      mtu: 1450,
-      addresses: [
-        { address: '10.0.0.1', prefixLength: 24, family: 4, scope: 'global' },
-        { address: 'fe80::1', prefixLength: 64, family: 6, scope: 'link' },
-      ],
-    }),
-    nic(10, 'macv0', { kind: 'macvlan' }),
-    nic(11, 'wg0', { linkType: 'none', kind: 'wireguard' }),
-  ];
-}
-
-// ---------------------------------------------------------------------------
-// interface naming
-
-test('interfaceMap: geN in ifindex order over ethernet NICs, bridges, loopback and tunnels left out', () => {
-  assert.equal(interfaceMap({ links: messyLinks() }), { ge0: 'eth0', ge1: 'ens5', ge2: 'eth1', ge3: 'eth2', ge4: 'macv0' });
-  assert.equal(
-    nicLinks({ links: messyLinks() }).map((l) => l.ifindex),
-    [3, 7, 8, 9, 10],
-  );
-});
-
-test('interfaceMap: does not depend on the order the links are listed in', () => {
-  const links = messyLinks();
-  const want = interfaceMap({ links });
-  assert.equal(interfaceMap({ links: [...links].reverse() }), want);
-  assert.equal(interfaceMap({ links: [...links].sort((a, b) => a.ifname.localeCompare(b.ifname)) }), want);
-});
-
-test('interfaceMap: a host with only loopback has no interfaces', () => {
-  assert.equal(interfaceMap({ links: [LO] }), {});
-  assert.equal(interfacesResponse({ links: [LO] }), { interfaces: [] });
-});
-
-test('interfaceMap: does not mutate the facts', () => {
-  const links = messyLinks();
-  const copy = structuredClone(links);
-  interfaceMap({ links });
-  interfaceViews({ links });
-  assert.equal(links, copy);
-});
-
-// ---------------------------------------------------------------------------
-// GET /v1/system/interfaces and /v1/system/interface/<ifname>
-
-test('interfacesResponse: the orchestrator\u2019s view, generic names and lowercase MACs', () => {
-  const body = interfacesResponse({ links: messyLinks() }, { ge2: 'tenant_net' });
-  assert.equal(
-    body.interfaces.map((i) => i.ifname),
-    ['ge0', 'ge1', 'ge2', 'ge3', 'ge4'],
-  );
-  for (const i of body.interfaces) assert.match(i.lladdr, /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/);
-  assert.equal(body.interfaces[1], {
-    ifname: 'ge1',
-    lladdr: 'fa:16:3e:ab:cd:ef',
-    addresses: [],
-    mtu: 1500,
-    state: 'down',
-    description: '',
-    groups: [],
-    media: null,
-  });
-  assert.equal(body.interfaces[2], {
-    ifname: 'ge2',
-    lladdr: 'fa:16:3e:00:00:08',
-    addresses: ['10.0.0.1/24', 'fe80::1/64'],
-    mtu: 1450,
-    state: 'up',
-    description: 'tenant_net',
-    groups: [],
-    media: null,
-  });
-  // a JSON object with an `interfaces` list, as the orchestrator reads it
-  const wire = JSON.parse(JSON.stringify(body));
-  assert.ok(Array.isArray(wire.interfaces));
-  assert.not.ok(JSON.stringify(wire).includes('eth'), 'host names never leak');
-});
-
-test('interfaceResponse: one interface by generic name', () => {
-  assert.equal(interfaceResponse({ links: messyLinks() }, 'ge0').interface.lladdr, 'fa:16:3e:00:00:03');
-  assert.equal(interfaceResponse({ links: messyLinks() }, 'ge4', { ge4: 'x' }).interface.description, 'x');
-});
-
-test('interfaceResponse: an unknown name is a 404 HttpError, host names included', () => {
-  for (const name of ['ge5', 'ge99', 'eth0', 'lo', 'br0', '', 'GE0']) {
-    try {
-      interfaceResponse({ links: messyLinks() }, name);
-      assert.unreachable(`${name} should not be found`);
-    } catch (err) {
-      assert.instance(err, HttpError);
-      const e = err as HttpError;
-      assert.is(e.status, 404);
-      assert.equal(Object.keys(e.toJSON()).sort(), ['error', 'issues']);
-      assert.equal(e.toJSON().issues, []);
-    }
-  }
-});
-
-test('interfaceResponse: a long name is cut short in the message', () => {
+function rejected(raw: unknown, ctx = context({ facts: hostFacts() })): HttpError {
   try {
-    interfaceResponse({ links: [] }, 'x'.repeat(5000));
-    assert.unreachable();
+    renderConfig(raw, ctx);
   } catch (err) {
-    assert.ok((err as HttpError).message.length < 100);
+    assert.instance(err, HttpError);
+    return err as HttpError;
   }
-});
-
-// ---------------------------------------------------------------------------
-// GET /v1/status
-
-test('statusTargets: nothing configured and nothing applied means no target at all', () => {
-  assert.equal(statusTargets([], null), { v4: [], v6: [] });
-});
-
-test('statusTargets: without configured targets, the applied default gateways', () => {
-  assert.equal(statusTargets([], model(input('seed-example'))), { v4: ['172.24.4.1'], v6: ['2001:db8::2'] });
-  assert.equal(statusTargets([], model(input('ipv6-only'))), { v4: [], v6: ['2001:db8::2'] });
-});
-
-test('statusTargets: no external network gives no target, never a public constant', () => {
-  const m = model(input('no-external'));
-  assert.equal(m.defaultV4Gateway, null);
-  assert.equal(statusTargets([], m), { v4: [], v6: [] });
-});
-
-test('statusTargets: configured targets win, are split by family, canonical, and junk is dropped', () => {
-  const got = statusTargets(
-    ['10.1.2.3', 'FDCA:3BA5::0001', 'not-an-ip', '', '10.1.2.3/24', 'fe80::1%eth0', '::ffff:10.0.0.1'],
-    model(input('seed-example')),
-  );
-  assert.equal(got, { v4: ['10.1.2.3'], v6: ['fdca:3ba5::1'] });
-});
-
-test('statusResponse: a family is up when any of its targets answered', () => {
-  assert.equal(statusResponse({ v4: [], v6: [] }), { v4: false, v6: false });
-  assert.equal(statusResponse({ v4: [false, true], v6: [false] }), { v4: true, v6: false });
-  assert.equal(statusResponse({ v4: [false], v6: [true, true] }), { v4: false, v6: true });
-});
-
-// ---------------------------------------------------------------------------
-// GET and PUT /v1/system/config
-
-test('configResponse: nothing applied yet is an empty configuration', () => {
-  assert.equal(configResponse(null), { configuration: {} });
-});
-
-test('configResponse: the applied body as it came, with a VPN section withheld', () => {
-  const body = input('seed-example');
-  assert.equal(configResponse(body), { configuration: body });
-  const withVpn = { ...body, vpn: { ipsec: [{ psk: 'secret' }] } };
-  const out = configResponse(withVpn);
-  assert.equal(out.configuration.vpn, '(withheld)');
-  assert.not.ok(JSON.stringify(out).includes('secret'));
-  assert.equal({ ...out.configuration, vpn: undefined }, { ...body, vpn: undefined });
-});
-
-function hostFacts(): Facts {
-  return {
-    links: [LO, nic(2, 'eth0'), nic(3, 'eth1'), nic(4, 'eth2')],
-    routes: [],
-    files: {},
-    sysctls: {},
-    hostname: 'debian',
-    services: {},
-  };
+  assert.unreachable(`accepted: ${JSON.stringify(raw)?.slice(0, 80)}`);
+  throw new Error('unreachable');
 }
 
-test('prepareConfig: a valid body gives the model, the rendered files under the root, and a plan', () => {
-  const prepared = prepareConfig(input('seed-example'), hostFacts(), '/srv/agent');
-  assert.is(prepared.model.networks.length, 3);
+// ---------------------------------------------------------------------------
+// renderConfig and planFor
+
+test('renderConfig and planFor: a valid body gives the model, the files rendered under the root, and the plan a fresh host needs', () => {
+  const ctx = context({ facts: hostFacts(), state: agentState({ root: '/srv/agent' }) });
+  const memo = renderConfig(input('seed-example'), ctx);
   assert.equal(
-    prepared.model.networks.map((n) => n.ifname),
+    memo.model.networks.map((n) => n.ifname),
     ['eth0', 'eth1', 'eth2'],
   );
-  assert.ok(prepared.files.length > 0);
-  assert.ok(prepared.plan.steps.length > 0);
-  assert.ok(prepared.files.some((f) => f.content.includes('/srv/agent/etc/dnsmasq/dhcp-hosts')));
+  assert.equal(
+    memo.files.map((f) => `${f.feature} ${f.path}`),
+    [
+      'system etc/hostname',
+      'system etc/hosts',
+      'firewall etc/iptables/rules.v4',
+      'firewall etc/iptables/rules.v6',
+      'dnsmasq etc/dnsmasq/dnsmasq.conf',
+      'dnsmasq etc/dnsmasq/dhcp-hosts',
+      'dnsmasq etc/dnsmasq/dhcp-opts',
+      'bird6 etc/bird/bird6.conf',
+      'metadata etc/metadata.json',
+    ],
+  );
+  assert.match(
+    memo.files.find((f) => f.path === 'etc/dnsmasq/dnsmasq.conf')?.content ?? '',
+    /^dhcp-hostsfile=\/srv\/agent\/etc\/dnsmasq\/dhcp-hosts$/m,
+  );
+  const plan = planFor(memo, ctx);
+  assert.equal(
+    linesOf(plan, 'files'),
+    memo.files.map((f) => `files write ${f.path} mode 0${f.mode.toString(8)}`),
+  );
+  assert.is(linesOf(plan, 'check').length, 4, 'every changed file is checked');
+  assert.is(linesOf(plan, 'sysctl').length, 10);
+  // the links are up already: only the MTUs differ
+  assert.equal(linesOf(plan, 'system', 'addresses', 'routes', 'firewall', 'services', 'announce'), [
+    'system hostname ak-d22b149cee9b4eac8349c517eda00b89',
+    'addresses run links and addresses: ip -batch - <<< link set dev eth0 mtu 1450; link set dev eth2 mtu 1450; ' +
+      'address add fdca:3ba5:a17a:acda:f816:3eff:fefd:e6f1/64 nodad dev eth0; address add 172.24.4.3/24 brd + dev eth1; ' +
+      'address add 2001:db8::3/64 nodad dev eth1; address add 10.0.0.1/24 brd + dev eth2; address add fdc3:6ee6:d81f:ede::1/64 nodad dev eth2',
+    'routes run routes: ip -batch - <<< route replace default via 172.24.4.1 dev eth1 proto static; route replace ::/0 via 2001:db8::2 dev eth1 proto static',
+    'firewall run firewall v4: iptables-restore -w 5 /srv/agent/etc/iptables/rules.v4',
+    'firewall run firewall v6: ip6tables-restore -w 5 /srv/agent/etc/iptables/rules.v6',
+    'services daemon dnsmasq start: dnsmasq --keep-in-foreground --conf-file=/srv/agent/etc/dnsmasq/dnsmasq.conf ' +
+      '--pid-file=/srv/agent/run/dnsmasq.pid --dhcp-leasefile=/srv/agent/var/dnsmasq.leases --log-facility=- --log-dhcp',
+    'services daemon bird6 start: bird6 -f -c /srv/agent/etc/bird/bird6.conf -s /srv/agent/run/bird6.ctl -P /srv/agent/run/bird6.pid',
+    'services metadata listeners eth2=10.0.0.1:9602',
+    'announce announce arping -U -c 1 -I eth1 172.24.4.3',
+    'announce announce arping -U -c 1 -I eth2 10.0.0.1',
+  ]);
 });
 
-test('prepareConfig: the generic names follow the host\u2019s ifindex order', () => {
+test('renderConfig: the generic names follow the host\u2019s ifindex order', () => {
   const facts = hostFacts();
   facts.links = [LO, nic(30, 'eth0'), nic(10, 'eth2'), nic(20, 'eth1')];
-  const prepared = prepareConfig(input('seed-example'), facts, '/r');
+  const memo = renderConfig(input('seed-example'), context({ facts }));
   assert.equal(
-    prepared.model.networks.map((n) => `${n.generic}=${n.ifname}`),
+    memo.model.networks.map((n) => `${n.generic}=${n.ifname}`),
     ['ge0=eth2', 'ge1=eth1', 'ge2=eth0'],
   );
 });
 
-test('prepareConfig: an invalid body is a 422 listing every issue', () => {
+test('renderConfig: an interface the host lacks is an issue, not a crash', () => {
+  const facts = hostFacts();
+  facts.links = [LO, nic(2, 'eth0')];
+  const e = rejected(input('seed-example'), context({ facts }));
+  assert.is(e.status, 422);
+  assert.equal(
+    e.issues.map((i) => i.path).filter((p) => p.endsWith('interface.ifname')),
+    ['networks.1.interface.ifname', 'networks.2.interface.ifname'],
+  );
+});
+
+test('renderConfig: non-object bodies are 422 too', () => {
+  for (const raw of [null, [], 'text', 42, true]) {
+    const e = rejected(raw);
+    assert.is(e.status, 422, JSON.stringify(raw));
+    assert.ok(e.issues.length > 0);
+  }
+});
+
+test('renderConfig: a body without a management network is refused, so the API cannot lock itself out', () => {
+  for (const body of [{}, { ...input('seed-example'), networks: input('seed-example').networks.slice(1) }]) {
+    const e = rejected(body);
+    assert.is(e.status, 422);
+    assert.equal(
+      e.issues.map((i) => i.path),
+      ['networks'],
+    );
+  }
+});
+
+test('planFor: a dirty agent reloads everything; the touched (else applied) model says what a dropped NIC carried', () => {
+  const ctx = context({ facts: hostFacts() });
+  const full = renderConfig(input('seed-example'), ctx);
+  const facts = applyPlan(hostFacts(), planFor(full, ctx));
+  assert.equal(lines(planFor(full, context({ facts }))), [], 'the applied host needs nothing');
+  assert.equal(lines(planFor(full, context({ facts, state: agentState({ dirty: true }) }))), [
+    'firewall run firewall v4: iptables-restore -w 5 /srv/agent/etc/iptables/rules.v4',
+    'firewall run firewall v6: ip6tables-restore -w 5 /srv/agent/etc/iptables/rules.v6',
+    'services signal dnsmasq SIGHUP',
+    'services run bird6 reconfigure: birdc6 -s /srv/agent/run/bird6.ctl configure',
+    'services metadata listeners eth2=10.0.0.1:9602',
+  ]);
+  const body = input('seed-example');
+  body.networks = body.networks.slice(0, 2);
+  const smaller = renderConfig(body, context({ facts }));
+  const dropped =
+    'addresses run links and addresses: ip -batch - <<< address del 10.0.0.1/24 dev eth2; address del fdc3:6ee6:d81f:ede::1/64 dev eth2';
+  assert.equal(linesOf(planFor(smaller, context({ facts })), 'addresses'), []);
+  const applied = { body: full.body, model: full.model };
+  assert.equal(linesOf(planFor(smaller, context({ facts, state: agentState({ applied }) })), 'addresses'), [dropped]);
+  const touched = agentState({ applied: { body, model: model(body) }, touched: full.model });
+  assert.equal(linesOf(planFor(smaller, context({ facts, state: touched })), 'addresses'), [dropped]);
+  assert.throws(() => planFor(smaller, context()), /facts/);
+});
+
+// ---------------------------------------------------------------------------
+// the putConfig handler
+
+const put = (body: unknown, over: Parameters<typeof request>[0] = {}) =>
+  request({ method: 'PUT', body, text: JSON.stringify(body), ...over });
+
+test('putConfig: an invalid body is a 422 listing every issue, without a stack trace', async () => {
   const body = input('seed-example');
   body.networks[2].interface.ifname = 'ge7';
   body.floating_ips = [{ floating_ip: '198.51.100.9', fixed_ip: '10.0.0.3' }];
   body.networks[1].subnets[0].gateway_ip = '2001:db8::1';
-  try {
-    prepareConfig(body, hostFacts(), '/r');
-    assert.unreachable('should have thrown');
-  } catch (err) {
-    assert.instance(err, HttpError);
-    const e = err as HttpError;
-    assert.is(e.status, 422);
-    const paths = e.issues.map((i) => i.path).sort();
-    assert.equal(
-      paths,
-      ['floating_ips.0.floating_ip', 'networks.1.subnets.0.gateway_ip', 'networks.2.interface.ifname'],
-      JSON.stringify(e.issues),
-    );
-    const json = JSON.parse(JSON.stringify(e));
-    assert.equal(Object.keys(json).sort(), ['error', 'issues']);
-    assert.not.ok(JSON.stringify(json).includes('    at '), 'no stack trace');
-  }
+  const outcome = putConfig(put(body), context({ facts: hostFacts() }));
+  if (outcome.kind !== 'response') throw new Error(`expected a response, got ${outcome.kind}`);
+  assert.is(outcome.response.status, 422);
+  const text = await outcome.response.text();
+  assert.not.ok(text.includes('    at '), 'no stack trace');
+  const json = JSON.parse(text) as { issues: { path: string }[] };
+  assert.equal(Object.keys(json).sort(), ['error', 'issues']);
+  assert.equal(
+    json.issues.map((i) => i.path).sort(),
+    ['floating_ips.0.floating_ip', 'networks.1.subnets.0.gateway_ip', 'networks.2.interface.ifname'],
+    text,
+  );
 });
 
-test('prepareConfig: an interface the host lacks is an issue, not a crash', () => {
-  const facts = hostFacts();
-  facts.links = [LO, nic(2, 'eth0')];
-  try {
-    prepareConfig(input('seed-example'), facts, '/r');
-    assert.unreachable();
-  } catch (err) {
-    assert.is((err as HttpError).status, 422);
-    const paths = (err as HttpError).issues.map((i) => i.path);
-    assert.ok(paths.includes('networks.1.interface.ifname'), JSON.stringify(paths));
-    assert.ok(paths.includes('networks.2.interface.ifname'), JSON.stringify(paths));
-  }
+test('putConfig: a dry run answers the plan an apply would run, as text or JSON, and applies nothing', async () => {
+  const ctx = context({ facts: hostFacts() });
+  const want = planFor(renderConfig(input('seed-example'), ctx), ctx);
+  const text = putConfig(put(input('seed-example'), { query: { dry_run: '1' }, headers: new Headers({ accept: 'text/plain' }) }), ctx);
+  if (text.kind !== 'response') throw new Error(`expected a response, got ${text.kind}`);
+  assert.is(await text.response.text(), formatPlan(want));
+  const json = putConfig(put(input('seed-example'), { query: { dry_run: 'true' } }), ctx);
+  if (json.kind !== 'response') throw new Error(`expected a response, got ${json.kind}`);
+  const answer = (await json.response.json()) as {
+    dry_run: boolean;
+    plan: { kind: string; path?: string }[];
+    summary: Record<string, number>;
+  };
+  assert.is(answer.dry_run, true);
+  assert.is(answer.plan.length, want.steps.length);
+  assert.equal(answer.summary['write-file'], 9);
+  assert.not.ok(JSON.stringify(answer.plan).includes('dhcp-hostsfile='), 'file contents are not in a dry run');
 });
 
-test('prepareConfig: non-object bodies are 422 too', () => {
-  for (const raw of [null, [], 'text', 42, true]) {
-    try {
-      prepareConfig(raw, hostFacts(), '/r');
-      assert.unreachable(JSON.stringify(raw));
-    } catch (err) {
-      assert.instance(err, HttpError);
-      assert.is((err as HttpError).status, 422);
-      assert.ok((err as HttpError).issues.length > 0);
-    }
-  }
-});
-
-// ---------------------------------------------------------------------------
-// errors and the root
-
-test('HttpError: JSON is {error, issues} plus extras, never the stack', () => {
-  const e = new HttpError(409, 'busy', [{ path: 'a', message: 'b' }], { step: 3 });
-  assert.equal(JSON.parse(JSON.stringify(e)), { error: 'busy', issues: [{ path: 'a', message: 'b' }], step: 3 });
-  assert.equal(new HttpError(404, 'x').toJSON(), { error: 'x', issues: [] });
-  assert.instance(e, Error);
-});
-
-test('WELCOME is one line of plain text', () => {
-  assert.match(WELCOME, /^[^\n]+\n$/);
-});
-
-test('prepareConfig: a body without a management network is refused, so the API cannot lock itself out', () => {
-  for (const body of [{}, { ...input('seed-example'), networks: input('seed-example').networks.slice(1) }]) {
-    try {
-      prepareConfig(body, hostFacts(), '/r');
-      assert.unreachable('accepted');
-    } catch (err) {
-      assert.instance(err, HttpError);
-      assert.is((err as HttpError).status, 422);
-      assert.equal(
-        (err as HttpError).issues.map((i) => i.path),
-        ['networks'],
-      );
-    }
-  }
+test('putConfig: an apply carries the plan and answers with the body, saying when a newer one was applied instead', async () => {
+  const ctx = context({ facts: hostFacts() });
+  const body = input('seed-example');
+  const outcome = putConfig(put(body), ctx);
+  if (outcome.kind !== 'apply') throw new Error(`expected an apply, got ${outcome.kind}`);
+  assert.equal(lines(outcome.plan), lines(planFor(renderConfig(body, ctx), ctx)));
+  assert.equal(outcome.body, body);
+  const done = outcome.respond({ superseded: false });
+  assert.is(done.status, 200);
+  assert.equal(await done.json(), { configuration: body });
+  const late = outcome.respond({ superseded: true });
+  assert.is(late.headers.get('x-appliance-superseded'), 'true');
+  assert.equal(((await late.json()) as { notices: unknown[] }).notices, [{ path: '(body)', message: SUPERSEDED }]);
+  // a re-push of the same text on the same interfaces reuses the render
+  const again = putConfig(put(body), { ...ctx, memo: outcome.memo });
+  assert.ok(again.kind === 'apply' && again.memo === outcome.memo);
 });
 
 test.run();
