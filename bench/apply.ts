@@ -11,14 +11,18 @@
 // and reads the agent's "apply" log line after every PUT for its counters.
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { planConfiguration } from '../handlers/plan.ts';
-import { dnsmasqWanted } from '../renderers/dnsmasq.ts';
-import { FILES, renderAll } from '../renderers/index.ts';
-import { checkAll, renderedSet } from '../runtime/checkers.ts';
+import { bird6 } from '../features/bird6/index.ts';
+import { dnsmasq } from '../features/dnsmasq/index.ts';
+import { dnsmasqWanted } from '../features/dnsmasq/render.ts';
+import { FIREWALL_FILES } from '../features/firewall/index.ts';
+import { rootLayout } from '../features/kit/layout.ts';
+import type { Step } from '../features/kit/step.ts';
+import { renderAll } from '../features/render.ts';
+import { checkSteps, planConfiguration } from '../handlers/plan/plan.ts';
+import { runCheck } from '../runtime/executor.ts';
 import { gatherFacts } from '../runtime/facts.ts';
-import { Host } from '../runtime/host.ts';
+import { RealHost as Host } from '../runtime/host/real.ts';
 import { type Lab, labDown, labUp } from '../runtime/lab/lab.ts';
-import { rootPaths } from '../runtime/paths.ts';
 import { defaultInterfaceMap, parseConfiguration } from '../schema/parse.ts';
 import { payloadPath } from './render.ts';
 import { median, mode, PRODUCTION_ENTRY, progress, round, type Summary, sleep, summarize } from './stats.ts';
@@ -347,9 +351,10 @@ function parseOrThrow(text: string) {
 
 /** bash, so that timing ($EPOCHREALTIME) and polling (read -t) spawn nothing. */
 function floorScript(dir: string, root: string, withDnsmasq: boolean): string {
-  const p = rootPaths(root);
-  const conf = p.file(FILES.dnsmasqConf);
-  const bird = p.file(FILES.bird6);
+  const p = rootLayout(root);
+  const dns = dnsmasq.daemon?.(p);
+  const b6 = bird6.daemon?.(p);
+  if (!dns || !b6) throw new Error('dnsmasq and bird6 declare their daemons');
   const q = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
   return `#!/bin/bash
 # the floor: the fewest direct commands that apply the rendered files and addresses
@@ -359,20 +364,20 @@ nap() { read -r -t 0.002 -u "$sfd" || true; }
 t0=$EPOCHREALTIME
 ip -batch ${q(path.join(dir, 'floor.batch'))} || exit 10
 t1=$EPOCHREALTIME
-iptables-restore ${q(p.file(FILES.rulesV4))} || exit 11
-ip6tables-restore ${q(p.file(FILES.rulesV6))} || exit 12
+iptables-restore ${q(p.file(FIREWALL_FILES.v4))} || exit 11
+ip6tables-restore ${q(p.file(FIREWALL_FILES.v6))} || exit 12
 t2=$EPOCHREALTIME
 ${
   withDnsmasq
-    ? `dnsmasq --keep-in-foreground ${q(`--conf-file=${conf}`)} ${q(`--pid-file=${p.dnsmasqPid}`)} ${q(`--dhcp-leasefile=${p.dnsmasqLeases}`)} --log-facility=- --log-dhcp >>${q(p.dnsmasqLog)} 2>&1 </dev/null &
+    ? `${dns.argv.map(q).join(' ')} >>${q(dns.logFile)} 2>&1 </dev/null &
 pid=$!
-until [ -e ${q(p.dnsmasqPid)} ]; do nap; kill -0 $pid 2>/dev/null || exit 13; done`
+until [ -e ${q(dns.readyFile)} ]; do nap; kill -0 $pid 2>/dev/null || exit 13; done`
     : ':'
 }
 t3=$EPOCHREALTIME
-bird6 -f -c ${q(bird)} -s ${q(p.bird6Ctl)} -P ${q(p.bird6Pid)} >>${q(p.bird6Log)} 2>&1 </dev/null &
+${b6.argv.map(q).join(' ')} >>${q(b6.logFile)} 2>&1 </dev/null &
 pid=$!
-until [ -S ${q(p.bird6Ctl)} ]; do nap; kill -0 $pid 2>/dev/null || exit 14; done
+until [ -S ${q(b6.readyFile)} ]; do nap; kill -0 $pid 2>/dev/null || exit 14; done
 t4=$EPOCHREALTIME
 echo "$t0 $t1 $t2 $t3 $t4"
 `;
@@ -383,7 +388,7 @@ async function floorOnce(lab: Lab, text: string): Promise<FloorSample> {
   const ns = lab.topo.routerNs;
   const dir = path.join(lab.topo.dir, 'floor');
   const root = path.join(dir, 'root');
-  const p = rootPaths(root);
+  const p = rootLayout(root);
   for (const d of [root, p.runDir, p.logDir, p.varDir, p.tmpDir]) await mkdir(d, { recursive: true, mode: 0o755 });
   await chmod(root, 0o755);
   const model = parseOrThrow(text);
@@ -394,9 +399,11 @@ async function floorOnce(lab: Lab, text: string): Promise<FloorSample> {
   }
   // the commands the agent's own plan would run against this namespace, in one batch
   const host = new Host(['ip', 'netns', 'exec', ns]);
-  const facts = await gatherFacts(host, root, {});
-  const plan = planConfiguration(model, files, facts);
-  const commands = plan.steps.flatMap((s) => (s.kind === 'ip-batch' && !s.tolerant ? s.commands : []));
+  const facts = await gatherFacts(host, p, {});
+  const plan = planConfiguration(model, files, facts, { root: p });
+  const commands = plan.steps.flatMap((s) =>
+    s.kind === 'run' && s.argv.join(' ') === 'ip -batch -' ? (s.input ?? '').trim().split('\n') : [],
+  );
   await writeFile(path.join(dir, 'floor.batch'), `${commands.join('\n')}\n`);
   const script = path.join(dir, 'floor.sh');
   await writeFile(script, floorScript(dir, root, dnsmasqWanted(model)), { mode: 0o755 });
@@ -413,10 +420,13 @@ async function floorOnce(lab: Lab, text: string): Promise<FloorSample> {
 
   // what the agent does on top: the daemons' checkers and the host facts
   const c0 = performance.now();
-  const failures = await checkAll(renderedSet(files), { wrap: ['ip', 'netns', 'exec', ns], tmpDir: p.tmpDir });
+  const checks = checkSteps(files, new Set(files.map((f) => f.path))).filter(
+    (st): st is Extract<Step, { kind: 'check' }> => st.kind === 'check',
+  );
+  const failures = (await Promise.all(checks.map((c) => runCheck(host, p.tmpDir, c)))).filter((f) => f !== null);
   const c1 = performance.now();
   if (failures.length) progress(`floor: checker failures ${JSON.stringify(failures).slice(0, 500)}`);
-  await gatherFacts(host, root, {});
+  await gatherFacts(host, p, {});
   const c2 = performance.now();
 
   return {

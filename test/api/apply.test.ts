@@ -103,6 +103,10 @@ test('a failing firewall restore rolls back too; the first configuration failing
   assert.is(body.rolled_back, false);
   assert.equal(await (await k.fetch('GET', '/v1/system/config')).json(), { configuration: {} });
   assert.is(k.host.files.has(`${ROOT}/state/config.json`), false);
+  // the files were written before the failure: the retry must still load both firewalls
+  assert.is((await k.put(payload('seed-example'))).status, 200);
+  assert.is(k.host.firewall[4], k.host.files.get(`${ROOT}/etc/iptables/rules.v4`)?.content);
+  assert.is(k.host.firewall[6], k.host.files.get(`${ROOT}/etc/iptables/rules.v6`)?.content);
 });
 
 test('a file that fails its daemon\u2019s check applies nothing and names the checker', async () => {
