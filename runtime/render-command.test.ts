@@ -10,25 +10,18 @@ import { REPO } from './lab/lab.ts';
 const cli = path.join(REPO, 'scripts', 'appliance.mjs');
 const payload = (name: string) => path.join(REPO, 'test', 'cases', name, 'input.json');
 
-test('render writes every file and prints a manifest of kinds', async () => {
+test('render writes every file and prints a manifest naming each file\u2019s feature', async () => {
   const out = mkdtempSync(path.join(os.tmpdir(), 'render-'));
   try {
     const r = await execa(process.execPath, [cli, 'render', '--config', payload('seed-example'), '--out', out]);
-    const manifest = JSON.parse(r.stdout) as { path: string; kind: string }[];
-    assert.equal([...new Set(manifest.map((m) => m.kind))].sort(), [
-      'bird6',
-      'dnsmasq',
-      'hostname',
-      'hosts',
-      'iptables-v4',
-      'iptables-v6',
-      'metadata',
-    ]);
+    const manifest = JSON.parse(r.stdout) as { path: string; feature: string }[];
+    assert.equal([...new Set(manifest.map((m) => m.feature))].sort(), ['bird6', 'dnsmasq', 'firewall', 'metadata', 'system']);
+    assert.is(manifest.length, 9);
     for (const m of manifest) {
       assert.ok(m.path.startsWith(out), m.path);
       assert.ok(existsSync(m.path), m.path);
     }
-    const v4 = manifest.find((m) => m.kind === 'iptables-v4')?.path as string;
+    const v4 = manifest.find((m) => m.path.endsWith('/etc/iptables/rules.v4'))?.path as string;
     assert.match(readFileSync(v4, 'utf8'), '-i eth2 -d 169.254.169.254/32');
   } finally {
     rmSync(out, { recursive: true, force: true });
