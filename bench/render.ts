@@ -4,8 +4,8 @@
 // started agent pays it on its first push.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { REPO } from '../lab/paths.ts';
 import { renderAll } from '../renderers/index.ts';
-import { REPO } from '../runtime/lab/lab.ts';
 import { defaultInterfaceMap, parseConfiguration } from '../schema/parse.ts';
 import { round, type Summary, summarize } from './stats.ts';
 
