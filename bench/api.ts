@@ -6,10 +6,12 @@
 // and GET /v1/system/interfaces at 1 and 50 concurrent clients.
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { type Lab, labDown, labUp, REPO } from '../runtime/lab/lab.ts';
-import { agentRssKb, applyLines, makeVariants, waitQuiet } from './apply.ts';
+import { type Lab, labDown, labUp } from '../lab/lab.ts';
+import { REPO } from '../lab/paths.ts';
+import { agentRssKb, applyLines, waitQuiet } from './apply-agent.ts';
 import { payloadPath } from './render.ts';
 import { PRODUCTION_ENTRY, progress, round, type Summary, summarize } from './stats.ts';
+import { makeVariants } from './variants.ts';
 
 const LOAD_CLIENT = path.join(REPO, 'bench', 'load-client.mjs');
 

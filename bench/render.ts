@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { renderAll } from '../features/render.ts';
-import { REPO } from '../runtime/lab/lab.ts';
+import { REPO } from '../lab/paths.ts';
 import { defaultInterfaceMap, parseConfiguration } from '../schema/parse.ts';
 import { round, type Summary, summarize } from './stats.ts';
 

@@ -15,7 +15,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { labDown } from '../runtime/lab/lab.ts';
+import { labDown } from '../lab/lab.ts';
 import { type ApiBench, benchApi } from './api.ts';
 import { type ApplyCaseResult, benchApplyCase, SCENARIOS } from './apply.ts';
 import { benchMetadataProxy, type MetadataProxyBench } from './metadata-proxy.ts';

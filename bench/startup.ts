@@ -5,8 +5,8 @@
 import { mkdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { REPO } from '../lab/paths.ts';
 import { RealHost as Host } from '../runtime/host/real.ts';
-import { REPO } from '../runtime/lab/lab.ts';
 import { progress, round, type Summary, summarize } from './stats.ts';
 
 const PROBE = path.join(REPO, 'bench', 'startup-probe.mjs');

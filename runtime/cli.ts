@@ -97,7 +97,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'lab': {
         const [sub, ...labArgs] = rest;
         // the lab is a test harness: not loaded for the other commands
-        const { labDown, labStatus, labUp } = await import('./lab/lab.ts');
+        const [{ labDown, labUp }, { labStatus }] = await Promise.all([import('../lab/lab.ts'), import('../lab/status.ts')]);
         const { values } = parseArgs({
           args: labArgs,
           options: { payload: { type: 'string' }, prefix: { type: 'string', default: 'lab' } },

@@ -2,11 +2,12 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { REPO } from './lab/lab.ts';
 
+const REPO = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const cli = path.join(REPO, 'scripts', 'appliance.mjs');
 const payload = (name: string) => path.join(REPO, 'test', 'cases', name, 'input.json');
 

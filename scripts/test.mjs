@@ -12,11 +12,11 @@ const filter = process.argv[2] ?? process.env.TEST_PATTERN;
 const pattern = filter ? `^(?=.*(?:${filter})).*\\.test\\.ts$` : '\\.test\\.ts$';
 const timeoutMs = Number(process.env.TEST_TIMEOUT_MS ?? 45 * 60 * 1000);
 
-const child = spawn(
-  process.execPath,
-  ['--import', 'tsx', 'node_modules/uvu/bin.js', '.', pattern, '--no-color', '-i', 'renderers/testdata'],
-  { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, FORCE_COLOR: '0' } },
-);
+const child = spawn(process.execPath, ['--import', 'tsx', 'node_modules/uvu/bin.js', '.', pattern, '--no-color', '-i', 'test/cases'], {
+  cwd: root,
+  stdio: ['ignore', 'pipe', 'inherit'],
+  env: { ...process.env, FORCE_COLOR: '0' },
+});
 
 let out = '';
 child.stdout.on('data', (chunk) => {
@@ -44,6 +44,8 @@ child.on('close', (code, signal) => {
   let failed = total === null ? 0 : total - passed;
   if (total === null || code !== 0 || signal) failed = Math.max(failed, 1);
   console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
-  if (total === 0) console.error('no test ran');
-  process.exit(failed > 0 || !total ? 1 : 0);
+  // a run whose every test was skipped (suites that need root, run as another user) is not a failure
+  const none = !total && !skipped;
+  if (none) console.error('no test ran');
+  process.exit(failed > 0 || none ? 1 : 0);
 });

@@ -48,6 +48,6 @@ if (mode === 'http-echo') {
   });
   readline.createInterface({ input: process.stdin }).on('line', (line) => socket.write(`${line}\n`));
 } else {
-  process.stderr.write('usage: lab-node.mjs http-echo|tcp-echo|tcp-client HOST PORT\n');
+  process.stderr.write('usage: echo.mjs http-echo|tcp-echo|tcp-client HOST PORT\n');
   process.exit(2);
 }

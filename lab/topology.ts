@@ -1,8 +1,8 @@
 // The lab's topology, derived from a payload: which namespaces, links and
 // addresses stand in for the orchestrator, the upstream router and the VMs.
-import type { Model, Network, V6Mode } from '../../schema/model.ts';
-import { firstAddress } from '../../schema/normalise.ts';
-import { cidrContains } from '../../schema/syntax.ts';
+import type { Model, Network, V6Mode } from '../schema/model.ts';
+import { firstAddress } from '../schema/normalise.ts';
+import { cidrContains } from '../schema/syntax.ts';
 
 export interface LabNic {
   index: number;
