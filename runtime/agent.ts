@@ -274,6 +274,9 @@ export class Agent implements ApiRuntime {
       const memo = renderConfig(applied.body, ctx);
       const plan = planFor(memo, { ...ctx, state: { ...this.state, dirty: true } });
       await execute(plan, this.execContext());
+      // forced back to the files of the last good configuration: the host matches them again
+      this.state.dirty = false;
+      this.state.touched = applied.model;
       this.log.info('apply.rolled_back', { steps: plan.steps.length });
       return true;
     } catch (err) {
