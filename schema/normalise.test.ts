@@ -535,10 +535,26 @@ test('normalise is pure: same config, same model; the input is not modified', ()
   assert.is(JSON.stringify(config), before);
 });
 
-test('link-local interface addresses are an issue at their path', () => {
+test('link-local interface addresses are skipped with a notice at their path, as the reference did', () => {
   const b = seed();
-  b.networks[2].interface.addresses.push('fe80::1/64');
-  assertIssue(issuesOf(b), 'networks.2.interface.addresses.2');
+  b.networks[2].interface.addresses.push('fe80::1/64', '169.254.0.5/16');
+  const r = parseConfiguration(b, defaultInterfaceMap());
+  if (!r.ok) assert.unreachable(JSON.stringify(r.issues));
+  const ok = r as Extract<typeof r, { ok: true }>;
+  assert.equal(
+    net(ok.model, 'ge2').addresses.map((a) => a.cidr),
+    ['10.0.0.1/24', 'fdc3:6ee6:d81f:ede::1/64'],
+  );
+  assert.equal(
+    ok.notices.map((n) => n.path),
+    ['networks.2.interface.addresses.2', 'networks.2.interface.addresses.3'],
+  );
+  for (const n of ok.notices) assert.match(n.message, /link-local/);
+  assert.equal(ok.model, modelOf(seed()), 'the model is the one without them');
+  assert.equal(
+    parseConfiguration(seed(), defaultInterfaceMap()).ok && (parseConfiguration(seed(), defaultInterfaceMap()) as typeof ok).notices,
+    [],
+  );
 });
 
 test('a gateway of the wrong family is an issue at gateway_ip', () => {
