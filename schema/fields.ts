@@ -4,19 +4,21 @@
 import { z } from 'zod';
 import { canonicalMac, type ParsedAddress, type ParsedCidr, parseAddress, parseCidr } from './syntax.ts';
 
-/** A string of at most `max` characters that `parse` turns into a value; null from `parse` is `invalid`. */
+/**
+ * A string that `parse` turns into a value, or issues: `tooLong` past `max`
+ * characters (then it is not parsed), and `invalid`. The issues do not abort,
+ * so that a union (such as "" | null | address) reports them as they are.
+ */
 function parsed<T>(max: number, tooLong: string, parse: (text: string) => T | null, invalid: string) {
-  return z
-    .string()
-    .max(max, tooLong)
-    .transform((text, ctx) => {
-      const value = parse(text);
-      if (value === null) {
-        ctx.addIssue({ code: 'custom', message: invalid, input: text });
-        return z.NEVER;
-      }
-      return value;
-    });
+  return z.string().transform((text, ctx) => {
+    const value = text.length > max ? null : parse(text);
+    if (value === null) {
+      if (text.length > max) ctx.addIssue({ code: 'custom', message: tooLong, input: text, continue: true });
+      ctx.addIssue({ code: 'custom', message: invalid, input: text, continue: true });
+      return z.NEVER;
+    }
+    return value;
+  });
 }
 
 export const zAddress = parsed(45, 'must be an IP address', parseAddress, 'must be an IPv4 or IPv6 address');
