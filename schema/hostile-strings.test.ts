@@ -102,7 +102,10 @@ for (const f of FIELDS) {
         () => {
           const b = base();
           const path = poison(b, f, value);
-          assertRejected(b, path, `${f.name} <- ${name} ${show(value)}`);
+          const issues = assertRejected(b, path, `${f.name} <- ${name} ${show(value)}`);
+          // a string of the right type is told what it should be, also where "" or null would do
+          const generic = issues.find((i) => i.path === path && i.message === 'Invalid input');
+          assert.not.ok(generic, `${f.name} <- ${name}: only "Invalid input" at ${show(path)}`);
         },
       ];
     });
