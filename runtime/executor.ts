@@ -3,9 +3,11 @@
 // with everything needed to explain it: the step, its command, exit code, stderr.
 // Neighbouring steps of a parallel phase run together.
 
+import type { RenderedFile } from '../features/kit/feature.ts';
 import type { RootLayout } from '../features/kit/layout.ts';
 import { PARALLEL_PHASES, type Plan, type Step, tmpDirToken } from '../features/kit/step.ts';
 import { formatStep } from '../handlers/plan/format.ts';
+import { checkSteps } from '../handlers/plan/plan.ts';
 import type { HostPort } from './host/port.ts';
 import type { Services } from './services.ts';
 import { DaemonError } from './supervisor.ts';
@@ -189,4 +191,16 @@ export async function execute(plan: Plan, ctx: ExecContext): Promise<ExecStats> 
     if (failed) throw (failed as PromiseRejectedResult).reason;
   }
   return stats;
+}
+
+/** Every check of a rendered file set, as if all its files changed; the failures (empty when all passed). */
+export async function checkRendered(host: HostPort, files: RenderedFile[], tmpBase: string): Promise<CheckFailure[]> {
+  const plan = { steps: checkSteps(files, new Set(files.map((f) => f.path))) };
+  try {
+    await runChecks(plan, host, tmpBase);
+    return [];
+  } catch (err) {
+    if (err instanceof CheckError) return err.failures;
+    throw err;
+  }
 }

@@ -1,11 +1,15 @@
 // From a schema-valid body to the internal model: generic names resolved,
 // networks classified, gateways and floating IPs attached, derived facts
-// computed. Cross-field problems are returned as issues with JSON paths.
+// computed. The body's addresses come parsed (fields.ts): nothing is parsed
+// twice. Cross-field problems are returned as issues with JSON paths, and
+// what is left out on purpose as notices.
 
+import { attachFloatingIps, pickDefaultGateway, pickDefaultV4 } from './gateways.ts';
 import type { Issue } from './issues.ts';
-import type { Allocation, FloatingIp, InterfaceAddress, Model, Network, NetworkType, Subnet, V6Mode } from './model.ts';
+import { checkDaemonLimits, type Origins } from './limits.ts';
+import type { Allocation, InterfaceAddress, Model, Network, NetworkType, Subnet, V6Mode } from './model.ts';
 import type { Config } from './payload.ts';
-import { cidrContains, compareAddresses, eui64Address, isLinkLocal, parseAddress, parseCidr } from './syntax.ts';
+import { cidrContains, compareAddresses, eui64Address, isLinkLocal } from './syntax.ts';
 
 export const DEFAULT_ASN = 64512;
 export const DEFAULT_ORCHESTRATOR = { address: 'fdca:3ba5:a17a:acda::1', port: 9697 };
@@ -17,15 +21,24 @@ type RawNetwork = Config['networks'][number];
 type RawSubnet = RawNetwork['subnets'][number];
 type RawAllocation = NonNullable<RawNetwork['allocations']>[number];
 
-export function normalise(config: Config, ifmap: InterfaceMap): { model: Model; issues: Issue[] } {
-  const issues: Issue[] = [];
-  const networks = mergeNetworks(config.networks, ifmap, issues);
+/** Problems (the body is refused) and notices (it is taken, with something left out). */
+interface Findings {
+  issues: Issue[];
+  notices: Issue[];
+  /** model object -> JSON path of the body entry it came from */
+  origins: Origins;
+}
+
+export function normalise(config: Config, ifmap: InterfaceMap): { model: Model; issues: Issue[]; notices: Issue[] } {
+  const found: Findings = { issues: [], notices: [], origins: new WeakMap() };
+  const { issues } = found;
+  const networks = mergeNetworks(config.networks, ifmap, found);
 
   const first = (type: NetworkType) => networks.find((n) => n.type === type) ?? null;
   const management = first('management');
   const external = first('external');
-  const floatingIps = attachFloatingIps(config, networks, issues);
-  const defaultV4Gateway = pickDefaultV4(config, networks, external, issues);
+  const floatingIps = attachFloatingIps(config.floating_ips ?? [], networks, issues);
+  const defaultV4Gateway = pickDefaultV4(config.default_v4_gateway || null, networks, external, issues);
   const defaultV6Gateway = pickDefaultGateway(external, 6);
   const tenantId = config.tenant_id ?? '';
   const hostname = config.hostname || (tenantId ? `ak-${tenantId}` : 'appliance');
@@ -47,20 +60,18 @@ export function normalise(config: Config, ifmap: InterfaceMap): { model: Model; 
     routerId: routerId(external, networks, tenantId),
     managementAddress: managementAddress(management),
     orchestrator: {
-      address: canonical(config.orchestrator?.address) ?? DEFAULT_ORCHESTRATOR.address,
+      address: config.orchestrator?.address?.address ?? DEFAULT_ORCHESTRATOR.address,
       port: config.orchestrator?.metadata_port ?? DEFAULT_ORCHESTRATOR.port,
     },
     labels: config.labels ?? {},
   };
-  return { model, issues };
-}
-
-function canonical(address: string | null | undefined): string | null {
-  return address ? (parseAddress(address)?.address ?? null) : null;
+  checkDaemonLimits(model, found.origins, issues);
+  return { model, issues, notices: found.notices };
 }
 
 /** Entries with the same network id and ifname (two router ports on one network) become one network. */
-function mergeNetworks(raw: RawNetwork[], ifmap: InterfaceMap, issues: Issue[]): Network[] {
+function mergeNetworks(raw: RawNetwork[], ifmap: InterfaceMap, found: Findings): Network[] {
+  const { issues } = found;
   const byIfname = new Map<string, Network>();
   const out: Network[] = [];
   raw.forEach((entry, i) => {
@@ -85,7 +96,7 @@ function mergeNetworks(raw: RawNetwork[], ifmap: InterfaceMap, issues: Issue[]):
         });
         return;
       }
-      mergeInto(existing, entry, path, issues);
+      mergeInto(existing, entry, path, found);
       return;
     }
     const network: Network = {
@@ -101,7 +112,8 @@ function mergeNetworks(raw: RawNetwork[], ifmap: InterfaceMap, issues: Issue[]):
       allocations: [],
       floatingIps: [],
     };
-    mergeInto(network, entry, path, issues);
+    found.origins.set(network, path);
+    mergeInto(network, entry, path, found);
     byIfname.set(generic, network);
     out.push(network);
   });
@@ -109,12 +121,15 @@ function mergeNetworks(raw: RawNetwork[], ifmap: InterfaceMap, issues: Issue[]):
   return out;
 }
 
-function mergeInto(network: Network, entry: RawNetwork, path: string, issues: Issue[]): void {
-  entry.interface.addresses.forEach((text, j) => {
-    const c = parseCidr(text, true);
-    if (!c) return;
+function mergeInto(network: Network, entry: RawNetwork, path: string, found: Findings): void {
+  const { issues, origins } = found;
+  entry.interface.addresses.forEach((c, j) => {
     if (isLinkLocal(c.address)) {
-      issues.push({ path: `${path}.interface.addresses.${j}`, message: 'link-local addresses are managed by the kernel' });
+      // as the reference did: the kernel gives every interface its own link-local address
+      found.notices.push({
+        path: `${path}.interface.addresses.${j}`,
+        message: `${c.address}/${c.prefixLength} was skipped: link-local addresses are left to the kernel`,
+      });
       return;
     }
     if (network.addresses.some((a) => a.address === c.address)) return;
@@ -126,24 +141,31 @@ function mergeInto(network: Network, entry: RawNetwork, path: string, issues: Is
     });
   });
   entry.subnets.forEach((s, j) => {
-    const subnet = buildSubnet(s, `${path}.subnets.${j}`, issues);
+    const subnetPath = `${path}.subnets.${j}`;
+    const subnet = buildSubnet(s, subnetPath, issues);
     if (
-      subnet &&
       subnet.family === 6 &&
       subnet.dhcpEnabled &&
       subnet.prefixLength < 64 &&
       (entry.network_type === 'internal' || entry.network_type === 'isolated')
     ) {
       // neither SLAAC nor dnsmasq's DHCPv6 can serve it: tenants would get no address at all
-      issues.push({ path: `${path}.subnets.${j}.cidr`, message: 'a DHCP-enabled IPv6 tenant subnet needs a prefix of at least 64 bits' });
+      issues.push({ path: `${subnetPath}.cidr`, message: 'a DHCP-enabled IPv6 tenant subnet needs a prefix of at least 64 bits' });
     }
-    if (subnet && !network.subnets.some((x) => x.cidr === subnet.cidr)) network.subnets.push(subnet);
+    if (!network.subnets.some((x) => x.cidr === subnet.cidr)) {
+      origins.set(subnet, subnetPath);
+      network.subnets.push(subnet);
+    }
   });
-  const allocations = [...(entry.allocations ?? []), ...(entry.address_allocations ?? [])];
-  for (const a of allocations) {
-    const allocation = buildAllocation(a);
+  const allocations: [RawAllocation, string][] = [
+    ...(entry.allocations ?? []).map((a, k): [RawAllocation, string] => [a, `${path}.allocations.${k}`]),
+    ...(entry.address_allocations ?? []).map((a, k): [RawAllocation, string] => [a, `${path}.address_allocations.${k}`]),
+  ];
+  for (const [a, allocationPath] of allocations) {
+    const allocation = buildAllocation(a, allocationPath, origins);
     const same = network.allocations.find((x) => x.mac === allocation.mac);
     if (!same) {
+      origins.set(allocation, allocationPath);
       network.allocations.push(allocation);
       continue;
     }
@@ -152,18 +174,19 @@ function mergeInto(network: Network, entry: RawNetwork, path: string, issues: Is
   }
 }
 
-function buildSubnet(s: RawSubnet, path: string, issues: Issue[]): Subnet | null {
-  const c = parseCidr(s.cidr);
-  if (!c) return null;
-  const gw = s.gateway_ip ? parseAddress(s.gateway_ip) : null;
+function buildSubnet(s: RawSubnet, path: string, issues: Issue[]): Subnet {
+  const c = s.cidr;
+  const gw = s.gateway_ip || null;
   if (gw && gw.family !== c.family) {
-    issues.push({ path: `${path}.gateway_ip`, message: `must be an IPv${c.family} address like the subnet ${s.cidr}` });
+    issues.push({ path: `${path}.gateway_ip`, message: `must be an IPv${c.family} address like the subnet ${c.text}` });
+  } else if (gw && (gw.address === '0.0.0.0' || gw.address === '::')) {
+    // bird refuses a BGP neighbour "::"; nothing can route through either
+    issues.push({ path: `${path}.gateway_ip`, message: 'the unspecified address cannot be a gateway' });
   }
   const hostRoutes: Subnet['hostRoutes'] = [];
   s.host_routes.forEach((r, k) => {
-    const dest = parseCidr(r.destination);
-    const hop = parseAddress(r.nexthop);
-    if (!dest || !hop) return;
+    const dest = r.destination;
+    const hop = r.nexthop;
     if (dest.family !== hop.family) {
       issues.push({ path: `${path}.host_routes.${k}.nexthop`, message: `must be an IPv${dest.family} address like the destination` });
       return;
@@ -179,25 +202,24 @@ function buildSubnet(s: RawSubnet, path: string, issues: Issue[]): Subnet | null
     gateway: gw && gw.family === c.family ? gw.address : null,
     dhcpEnabled: s.dhcp_enabled,
     v6Mode: null,
-    dnsServers: s.dns_nameservers.map((d) => parseAddress(d)?.address ?? d),
+    dnsServers: s.dns_nameservers.map((d) => d.address),
     hostRoutes,
   };
 }
 
-function buildAllocation(a: RawAllocation): Allocation {
-  const ipAddresses = Object.entries(a.ip_addresses)
-    .map(([text, dhcp]) => {
-      const p = parseAddress(text);
-      return p ? { address: p.address, family: p.family, dhcp } : null;
-    })
-    .filter((x): x is NonNullable<typeof x> => x !== null);
+function buildAllocation(a: RawAllocation, path: string, origins: Origins): Allocation {
+  const ipAddresses = a.ip_addresses.map((p) => {
+    const ip = { address: p.address, family: p.family, dhcp: p.dhcp };
+    origins.set(ip, `${path}.ip_addresses.${p.key}`);
+    return ip;
+  });
   // almost always one address per family: sort only when there is something to sort
   if (ipAddresses.length > 2 || (ipAddresses.length === 2 && ipAddresses[0]?.family === ipAddresses[1]?.family)) {
     ipAddresses.sort((x, y) => compareAddresses(x.address, y.address));
   } else if (ipAddresses.length === 2 && ipAddresses[0]?.family === 6) {
     ipAddresses.reverse();
   }
-  return { mac: a.mac_address.toLowerCase(), hostname: a.hostname, deviceId: a.device_id, ipAddresses };
+  return { mac: a.mac_address, hostname: a.hostname, deviceId: a.device_id, ipAddresses };
 }
 
 /**
@@ -222,68 +244,6 @@ function finishNetwork(network: Network): void {
   for (const subnet of network.subnets) {
     if (subnet.family === 6) subnet.v6Mode = v6Mode(subnet, network.allocations);
   }
-}
-
-function attachFloatingIps(config: Config, networks: Network[], issues: Issue[]): FloatingIp[] {
-  const out: FloatingIp[] = [];
-  const externals = networks.filter((n) => n.type === 'external');
-  (config.floating_ips ?? []).forEach((f, i) => {
-    const floating = parseAddress(f.floating_ip);
-    const fixed = parseAddress(f.fixed_ip);
-    if (!floating || !fixed) return;
-    const path = `floating_ips.${i}`;
-    if (floating.family !== fixed.family) {
-      issues.push({ path: `${path}.fixed_ip`, message: `must be an IPv${floating.family} address like the floating IP` });
-      return;
-    }
-    let holder: { network: Network; subnet: Subnet } | null = null;
-    for (const network of externals) {
-      const subnet = network.subnets.find((s) => cidrContains(s.network, s.prefixLength, floating.address));
-      if (subnet) {
-        holder = { network, subnet };
-        break;
-      }
-    }
-    if (!holder) {
-      issues.push({ path: `${path}.floating_ip`, message: `${floating.address} is in no subnet of an external network` });
-      return;
-    }
-    if (out.some((x) => x.floating === floating.address)) {
-      issues.push({ path: `${path}.floating_ip`, message: `${floating.address} is listed twice` });
-      return;
-    }
-    const fip: FloatingIp = {
-      floating: floating.address,
-      fixed: fixed.address,
-      family: floating.family,
-      prefixLength: holder.subnet.prefixLength,
-      ifname: holder.network.ifname,
-    };
-    holder.network.floatingIps.push(fip);
-    out.push(fip);
-  });
-  return out;
-}
-
-function pickDefaultGateway(external: Network | null, family: 4 | 6): Model['defaultV4Gateway'] {
-  if (!external) return null;
-  // only a subnet the router has an address on gives a reachable gateway
-  const subnet = external.subnets.find(
-    (s) => s.family === family && s.gateway && external.addresses.some((a) => cidrContains(s.network, s.prefixLength, a.address)),
-  );
-  return subnet?.gateway ? { address: subnet.gateway, ifname: external.ifname } : null;
-}
-
-function pickDefaultV4(config: Config, networks: Network[], external: Network | null, issues: Issue[]) {
-  const explicit = config.default_v4_gateway ? parseAddress(config.default_v4_gateway)?.address : null;
-  if (!explicit) return pickDefaultGateway(external, 4);
-  if (external) return external.addresses.some((a) => a.family === 4) ? { address: explicit, ifname: external.ifname } : null;
-  const holder = networks.find((n) => n.addresses.some((a) => a.family === 4 && cidrContains(a.address, a.prefixLength, explicit)));
-  if (!holder) {
-    issues.push({ path: 'default_v4_gateway', message: `${explicit} is on no network of this router` });
-    return null;
-  }
-  return { address: explicit, ifname: holder.ifname };
 }
 
 function lowest(addresses: InterfaceAddress[], family: 4 | 6): string | null {

@@ -1,13 +1,19 @@
 // The whole way from a PUT body to the model. Never throws for bad input.
 import type { Issue } from './issues.ts';
-import { fromZod } from './issues.ts';
+import { fromZod, MAX_ISSUES } from './issues.ts';
 import type { Model } from './model.ts';
 import type { InterfaceMap } from './normalise.ts';
 import { normalise } from './normalise.ts';
 import type { Config } from './payload.ts';
 import { configSchema } from './payload.ts';
 
-export type ParseResult = { ok: true; body: Record<string, unknown>; config: Config; model: Model } | { ok: false; issues: Issue[] };
+/**
+ * `notices` name what was taken but left out (with the JSON path and why),
+ * for the answer to say so; they never refuse a body.
+ */
+export type ParseResult =
+  | { ok: true; body: Record<string, unknown>; config: Config; model: Model; notices: Issue[] }
+  | { ok: false; issues: Issue[] };
 
 /** The design doc wraps the body as {"configuration": {...}}; the orchestrator sends it flat. */
 export function unwrap(body: unknown): unknown {
@@ -20,21 +26,21 @@ export function unwrap(body: unknown): unknown {
 }
 
 export function parseConfiguration(raw: unknown, ifmap: InterfaceMap): ParseResult {
-  if (raw && typeof raw === 'object' && !Array.isArray(raw) && 'configuration' in raw && unwrap(raw) === raw) {
+  const body = unwrap(raw);
+  if (body === raw && raw && typeof raw === 'object' && !Array.isArray(raw) && 'configuration' in raw) {
     return {
       ok: false,
       issues: [{ path: 'configuration', message: 'a wrapped body must be {"configuration": {...}} with an object and no other key' }],
     };
   }
-  const body = unwrap(raw);
   if (!body || typeof body !== 'object' || Array.isArray(body)) {
     return { ok: false, issues: [{ path: '(body)', message: 'must be a JSON object' }] };
   }
   const parsed = configSchema.safeParse(body);
   if (!parsed.success) return { ok: false, issues: fromZod(parsed.error) };
-  const { model, issues } = normalise(parsed.data, ifmap);
-  if (issues.length > 0) return { ok: false, issues };
-  return { ok: true, body: body as Record<string, unknown>, config: parsed.data, model };
+  const { model, issues, notices } = normalise(parsed.data, ifmap);
+  if (issues.length > 0) return { ok: false, issues: issues.slice(0, MAX_ISSUES) };
+  return { ok: true, body: body as Record<string, unknown>, config: parsed.data, model, notices: notices.slice(0, MAX_ISSUES) };
 }
 
 /** geN -> ethN, the mapping used when no host facts are at hand. */

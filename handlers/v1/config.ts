@@ -24,7 +24,7 @@ export function renderConfig(raw: unknown, ctx: Pick<Context, 'facts' | 'state'>
       },
     ]);
   }
-  const notices = (parsed as { notices?: { path: string; message: string }[] }).notices ?? [];
+  const notices = parsed.notices;
   return { key, body: parsed.body, model: parsed.model, files: renderAll(parsed.model, ctx.state.root), notices };
 }
 

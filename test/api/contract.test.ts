@@ -148,4 +148,17 @@ test('GET /v1/system/interface/<geN> answers one NIC by generic name; others are
   for (const name of ['ge3', 'eth0', 'GE0']) assert.is((await k.fetch('GET', `/v1/system/interface/${name}`)).status, 404, name);
 });
 
+test('a link-local interface address is skipped, and the answer says so with its path', async () => {
+  const k = await makeKit();
+  const body = payload('seed-example');
+  body.networks[2].interface.addresses.push('fe80::99/64');
+  const r = await k.put(body);
+  assert.is(r.status, 200, await r.clone().text());
+  const answer = await r.json();
+  assert.equal(answer.configuration, body);
+  assert.is(answer.notices.length, 1);
+  assert.match(answer.notices[0].path, /^networks\.2\.interface\.addresses/);
+  assert.not.ok(k.host.dump().includes('fe80::99'));
+});
+
 test.run();
