@@ -84,7 +84,7 @@ export async function buildImage(opts: BuildOptions): Promise<BuildResult> {
     const tDisk = lap();
     say('qcow2: compressed copy of the raw disk');
     await rm(qcow2, { force: true });
-    await run(['qemu-img', 'convert', '-f', 'raw', '-O', 'qcow2', '-c', raw, qcow2], { timeoutMs: 20 * 60_000 });
+    await run(['qemu-img', 'convert', '-f', 'raw', '-O', 'qcow2', '-c', '-W', '-m', '4', raw, qcow2], { timeoutMs: 20 * 60_000 });
     const tQcow2 = lap();
     const qcow2Bytes = (await stat(qcow2)).size;
 

@@ -144,11 +144,14 @@ test.after(async () => {
 const step = (name: string, fn: () => Promise<void>) => {
   if (skipReason) return;
   test(name, async () => {
+    const t0 = Date.now();
     try {
       await fn();
     } catch (err) {
       failed = true;
       throw err;
+    } finally {
+      console.log(`  [${((Date.now() - t0) / 1000).toFixed(0)} s] ${name}`);
     }
   });
 };
@@ -227,6 +230,7 @@ step('the seed payload: PUT 200, DHCP, SNAT to the external network, metadata to
   assert.is(put.status, 200, put.body.slice(0, 2000));
   watch.mark('configured');
   marks.push(watch.stop());
+  console.log(timeline('first boot', marks[0] as Marks));
   const lease = await dhcp();
   assert.is(lease.ip, vmIp, 'the reservation of the VM');
   assert.is(lease.routers, tenantGw);
@@ -252,7 +256,7 @@ step('the agent listens on [management address]:5000 only; the image-wide settin
   const cmdline = await sshOk('cat /proc/cmdline /sys/module/virtio_net/parameters/gso');
   assert.match(cmdline, /virtio_net\.gso=0/);
   assert.match(cmdline, /\nN$/, 'virtio_net took gso=0');
-  assert.is(await sshOk('sysctl -n net.ipv4.ip_forward net.ipv6.conf.all.forwarding'), '1\n1');
+  assert.is(await sshOk('cat /proc/sys/net/ipv4/ip_forward /proc/sys/net/ipv6/conf/all/forwarding'), '1\n1');
   assert.is(await sshOk('date +%Z'), 'UTC');
   assert.is(await sshOk('test -L /etc/resolv.conf || echo plain; ss -Hlnu "sport = :53" | grep -c 127.0.0.5 || true'), 'plain\n0');
   assert.is(await sshOk('systemctl is-enabled bird.service bird6.service || true'), 'masked\nmasked');
@@ -272,7 +276,7 @@ step('the agent listens on [management address]:5000 only; the image-wide settin
     'true',
   ]);
   assert.is(password.exitCode, 255);
-  assert.match(password.stderr, /Permission denied \(publickey\)/, 'the server offers public keys only');
+  assert.match(password.stderr, /Permission denied \(publickey\)/, `the server offers public keys only: ${password.stderr.trim()}`);
   const sshOnTenant = await lab.exec(lab.ns('vm'), ['ssh', '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=5', `astara@${tenantGw}`, 'true']);
   assert.match(sshOnTenant.stderr, /Connection refused/, 'sshd listens on the management address only');
 });
@@ -300,19 +304,23 @@ step('a reboot comes back to the same configuration without a new PUT', async ()
   await waitReady('after the reboot');
   watch.mark('agent ready');
   assert.is((await api('GET', '/v1/system/config')).body, before);
-  const ifs = json((await api('GET', '/v1/system/interfaces')).body).interfaces as Body[];
-  assert.ok(((ifs[1]?.addresses ?? []) as string[]).includes(extCidrs[0] as string), 'the external address is back');
-  assert.ok(((ifs[2]?.addresses ?? []) as string[]).includes(tenant.interface.addresses[0]), 'the tenant gateway is back');
+  // the agent answers first, then converges to the configuration it kept
+  await lab.waitFor('the external and tenant addresses back', 180_000, async () => {
+    const ifs = json((await api('GET', '/v1/system/interfaces')).body).interfaces as Body[];
+    return (
+      ((ifs[1]?.addresses ?? []) as string[]).includes(extCidrs[0] as string) &&
+      ((ifs[2]?.addresses ?? []) as string[]).includes(tenant.interface.addresses[0])
+    );
+  });
   watch.mark('configured');
   marks.push(watch.stop());
+  console.log(timeline('reboot', marks[1] as Marks));
   const lease = await dhcp();
   assert.is(lease.ip, vmIp);
   const out = await lab.http(lab.ns('vm'), 'GET', `http://${v4gw}:${OUTSIDE_PORT}/`);
   assert.is(json(out.body).remote, extV4, 'SNAT again');
   const md = await lab.http(lab.ns('vm'), 'GET', 'http://169.254.169.254/latest/meta-data/');
   assert.is(json(md.body).server, 'metadata');
-  console.log(timeline('first boot', marks[0] as Marks));
-  console.log(timeline('reboot', marks[1] as Marks));
   console.log(
     `image size: appliance.qcow2 ${(built.qcow2Bytes / 2 ** 20).toFixed(0)} MiB, raw ${built.virtualMiB} MiB virtual, ${built.usedMiB} MiB of files`,
   );

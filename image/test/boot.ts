@@ -62,7 +62,7 @@ const CONSOLE_MARKS: [string, RegExp][] = [
   ['kernel', /Linux version \d/],
   ['userspace', /Welcome to |systemd\[1\]: /],
   ['cloud-init', /Cloud-init v\. \S+ running 'init-local'/],
-  ['user data applied', /Cloud-init v\. \S+ running 'modules:config'/],
+  ['cloud-init config', /Cloud-init v\. \S+ running 'modules:config'/],
   ['agent started', /Started .*(appliance-agent|Router appliance agent)/],
   ['cloud-init done', /Cloud-init v\. \S+ finished/],
 ];
