@@ -117,6 +117,15 @@ async function dhcp(): Promise<Record<string, string>> {
   });
 }
 
+/** The agent answers before it has read back its configuration: wait until it has. */
+async function waitConfig(what: string, want: string): Promise<void> {
+  await lab.waitFor(
+    `${what}: the configuration applied before`,
+    180_000,
+    async () => (await api('GET', '/v1/system/config')).body === want,
+  );
+}
+
 async function waitReady(what: string): Promise<void> {
   await lab.waitFor(
     `${what}: the agent's API on [${mgmtIp}]:5000`,
@@ -291,7 +300,7 @@ step('a killed agent comes back by itself, to the same configuration, with its d
     return now !== '0' && now !== pid;
   });
   await waitReady('after the kill');
-  assert.is((await api('GET', '/v1/system/config')).body, before);
+  await waitConfig('after the kill', before);
   assert.is(await sshOk('pgrep -x dnsmasq'), dnsmasq, 'dnsmasq adopted, not restarted');
 });
 
@@ -303,7 +312,7 @@ step('a reboot comes back to the same configuration without a new PUT', async ()
   await lab.waitFor('the reboot to start the kernel', BOOT_S * 1000, async () => watch.marks.kernel !== undefined);
   await waitReady('after the reboot');
   watch.mark('agent ready');
-  assert.is((await api('GET', '/v1/system/config')).body, before);
+  await waitConfig('after the reboot', before);
   // the agent answers first, then converges to the configuration it kept
   await lab.waitFor('the external and tenant addresses back', 180_000, async () => {
     const ifs = json((await api('GET', '/v1/system/interfaces')).body).interfaces as Body[];

@@ -22,7 +22,11 @@ printf 'MODULES=most\nCOMPRESS=zstd\n' >/etc/initramfs-tools/conf.d/appliance.co
 apt_opts='-o Dpkg::Options::=--force-unsafe-io -o Acquire::Retries=3 -o APT::Install-Recommends=false'
 # shellcheck disable=SC2086
 apt-get $apt_opts update -qq
+# the kernel's own hook makes no initrd (INITRD=No): one is made below, once
 # shellcheck disable=SC2046,SC2086
-apt-get $apt_opts install -y -qq $(sed 's/#.*//' /tmp/appliance-base/packages.txt)
+INITRD=No apt-get $apt_opts install -y -qq $(sed 's/#.*//' /tmp/appliance-base/packages.txt)
+for version in $(ls /lib/modules); do
+  [ -e "/boot/initrd.img-$version" ] || update-initramfs -c -k "$version"
+done
 apt-get clean
 rm -f /usr/sbin/policy-rc.d
