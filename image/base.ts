@@ -17,20 +17,17 @@ export interface AptSource {
   components: string[];
 }
 
-/** The Debian 12 entries of this machine's apt sources (deb822 and one-line forms). */
-export async function hostAptSources(): Promise<AptSource[]> {
+/** The Debian 12 main entries of apt source files (deb822 .sources and one-line .list). */
+export function parseAptSources(files: { name: string; text: string }[]): AptSource[] {
   const out: AptSource[] = [];
-  const files: string[] = ['/etc/apt/sources.list'];
-  for (const f of await readdir('/etc/apt/sources.list.d').catch(() => [] as string[])) files.push(path.join('/etc/apt/sources.list.d', f));
-  for (const file of files) {
-    const text = await readFile(file, 'utf8').catch(() => '');
-    if (file.endsWith('.sources')) {
+  for (const { name, text } of files) {
+    if (name.endsWith('.sources')) {
       for (const stanza of text.split(/\n\s*\n/)) {
-        const field = (name: string) => new RegExp(`^${name}:\\s*(.+)$`, 'mi').exec(stanza)?.[1]?.trim().split(/\s+/) ?? [];
+        const field = (key: string) => new RegExp(`^${key}:[ \\t]*(.+)$`, 'mi').exec(stanza)?.[1]?.trim().split(/\s+/) ?? [];
         if (!field('Types').includes('deb') || /^Enabled:\s*no/im.test(stanza)) continue;
         for (const uri of field('URIs')) out.push({ uri, suites: field('Suites'), components: field('Components') });
       }
-    } else if (file.endsWith('.list')) {
+    } else if (name.endsWith('.list')) {
       for (const line of text.split('\n')) {
         const m = /^deb\s+(?:\[[^\]]*\]\s+)?(\S+)\s+(\S+)\s+(.+)$/.exec(line.trim());
         if (m) out.push({ uri: m[1] as string, suites: [m[2] as string], components: (m[3] as string).split(/\s+/) });
@@ -41,6 +38,13 @@ export async function hostAptSources(): Promise<AptSource[]> {
     .map((s) => ({ ...s, suites: s.suites.filter((x) => x === SUITE || x.startsWith(`${SUITE}-`)) }))
     .filter((s) => s.suites.length > 0 && s.components.includes('main'))
     .map((s) => ({ ...s, components: ['main'] }));
+}
+
+/** This machine's Debian 12 apt sources. */
+export async function hostAptSources(): Promise<AptSource[]> {
+  const names: string[] = ['/etc/apt/sources.list'];
+  for (const f of await readdir('/etc/apt/sources.list.d').catch(() => [] as string[])) names.push(path.join('/etc/apt/sources.list.d', f));
+  return parseAptSources(await Promise.all(names.map(async (name) => ({ name, text: await readFile(name, 'utf8').catch(() => '') }))));
 }
 
 /** The image's apt sources: the given mirror, else this machine's Debian 12 sources. */

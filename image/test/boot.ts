@@ -2,20 +2,41 @@
 // boot timeline read off the VM's serial console, SSH as the orchestrator.
 import { readFile } from 'node:fs/promises';
 
-/** The #cloud-config the orchestrator gives the router VM: its first-boot command and its login. */
+/**
+ * The #cloud-config the orchestrator gives the router VM, in its own words
+ * (its template, with the astara names): the first-boot command, the login,
+ * and its own list of config modules.
+ */
 export function userData(opts: { mac: string; cidr: string; sshKey: string }): string {
   return `#cloud-config
+
+cloud_config_modules:
+  - emit_upstart
+  - set_hostname
+  - locale
+  - set-passwords
+  - timezone
+  - disable-ec2-metadata
+  - runcmd
+
+output: {all: '| tee -a /var/log/cloud-init-output.log'}
+
+debug:
+  - verbose: true
+
 bootcmd:
   - /usr/local/bin/astara-configure-management ${opts.mac} ${opts.cidr}
+
 users:
   - name: astara
     gecos: Astara
     groups: users
     shell: /bin/bash
-    sudo: "ALL=(ALL) NOPASSWD:ALL"
-    lock_passwd: true
-    ssh_authorized_keys:
+    sudo: ALL=(ALL) NOPASSWD:ALL
+    lock-passwd: true
+    ssh-authorized-keys:
       - ${opts.sshKey}
+
 final_message: "Astara appliance is running"
 `;
 }
