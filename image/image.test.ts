@@ -131,6 +131,8 @@ async function waitReady(what: string): Promise<void> {
     `${what}: the agent's API on [${mgmtIp}]:5000`,
     BOOT_S * 1000,
     async () => (await api('GET', '/v1/system/interfaces')).status === 200,
+    2000,
+    () => watch.failure(),
   );
 }
 
@@ -309,7 +311,13 @@ step('a reboot comes back to the same configuration without a new PUT', async ()
   watch = new ConsoleWatch(lab.consoleFile);
   watch.start((await lab.console()).length);
   await ssh('sudo -n systemctl reboot', 30);
-  await lab.waitFor('the reboot to start the kernel', BOOT_S * 1000, async () => watch.marks.kernel !== undefined);
+  await lab.waitFor(
+    'the reboot to start the kernel',
+    BOOT_S * 1000,
+    async () => watch.marks.kernel !== undefined,
+    1000,
+    () => watch.failure(),
+  );
   await waitReady('after the reboot');
   watch.mark('agent ready');
   await waitConfig('after the reboot', before);

@@ -27,6 +27,9 @@ apt-get $apt_opts update -qq
 INITRD=No apt-get $apt_opts install -y -qq $(sed 's/#.*//' /tmp/appliance-base/packages.txt)
 for version in $(ls /lib/modules); do
   [ -e "/boot/initrd.img-$version" ] || update-initramfs -c -k "$version"
+  # /vmlinuz and /initrd.img, now that the initrd exists
+  linux-update-symlinks install "$version" "/boot/vmlinuz-$version"
 done
+test -e /initrd.img && test -e /vmlinuz
 apt-get clean
 rm -f /usr/sbin/policy-rc.d

@@ -86,6 +86,8 @@ const CONSOLE_MARKS: [string, RegExp][] = [
   ['cloud-init config', /Cloud-init v\. \S+ running 'modules:config'/],
   ['agent started', /Started .*(appliance-agent|Router appliance agent)/],
   ['cloud-init done', /Cloud-init v\. \S+ finished/],
+  ['panic', /Kernel panic|end Kernel panic|Unable to mount root/],
+  ['boot loader error', /error: file .* not found|error: no such device/],
 ];
 
 /** Watches the serial console file from an offset, noting when each boot step first shows. */
@@ -110,6 +112,13 @@ export class ConsoleWatch {
   private async scan(): Promise<void> {
     const text = (await readFile(this.file, 'utf8').catch(() => '')).slice(this.offset);
     for (const [name, re] of CONSOLE_MARKS) if (this.marks[name] === undefined && re.test(text)) this.mark(name);
+  }
+
+  /** A reason the boot cannot succeed, seen on the console, or null. */
+  failure(): string | null {
+    if (this.marks.panic !== undefined) return 'the kernel panicked (see the console)';
+    if (this.marks['boot loader error'] !== undefined) return 'GRUB reported an error (see the console)';
+    return null;
   }
 
   stop(): Marks {

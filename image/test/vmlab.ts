@@ -168,11 +168,20 @@ export class VmLab {
     return { status, body: r.exitCode === 0 ? r.stdout.slice(0, cut) : r.stderr.trim(), curlExit: r.exitCode };
   }
 
-  async waitFor<T>(what: string, timeoutMs: number, check: () => Promise<T | null | undefined | false>, everyMs = 2000): Promise<T> {
+  /** Polls check until it yields; abort names a reason to give up early (a kernel panic, say). */
+  async waitFor<T>(
+    what: string,
+    timeoutMs: number,
+    check: () => Promise<T | null | undefined | false>,
+    everyMs = 2000,
+    abort: () => string | null = () => null,
+  ): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const v = await check().catch(() => null);
       if (v) return v;
+      const why = abort();
+      if (why) throw new Error(`gave up waiting for ${what}: ${why}`);
       if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
       await sleep(everyMs);
     }
