@@ -76,6 +76,12 @@ export async function buildImage(opts: BuildOptions): Promise<BuildResult> {
     const packages = await run(['chroot', root, 'dpkg-query', '-W', '-f', '${Package} ${Version}\n']);
     await rm(inside, { recursive: true, force: true });
     const kernel = (await readdir(path.join(root, 'lib', 'modules'))).sort().at(-1) ?? 'unknown';
+    // what the boot loader loads must be there: /vmlinuz and /initrd.img resolve inside the root
+    for (const link of ['vmlinuz', 'initrd.img']) {
+      await stat(path.join(root, link)).catch(() => {
+        throw new Error(`the root has no /${link} (a kernel or initrd missing from the base layer: --rebuild-base)`);
+      });
+    }
     const tRoot = lap();
 
     const raw = path.join(outDir, 'appliance.raw');
