@@ -3,17 +3,16 @@
 // virtio NICs and a NoCloud seed carrying the orchestrator's user data, then
 // configured and checked from the lab's namespaces only. Needs root and qemu.
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { type BuildResult, buildImage } from './build.ts';
-import { ConsoleWatch, eui64Mac, type Marks, sshArgv, timeline, userData } from './test/boot.ts';
-import { down, type LabPlan, type Result, VmLab } from './test/vmlab.ts';
+import { ConsoleWatch, type Marks, sshArgv, timeline } from './test/boot.ts';
+import { type Body, dhcp as dhcpLease, OUTSIDE_PORT, seedScenario, writeSeed } from './test/scenario.ts';
+import { down, type Result, VmLab } from './test/vmlab.ts';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 const PREFIX = 'imgt';
 const BOOT_S = 420;
 const TOOLS = ['qemu-system-x86_64', 'qemu-img', 'debootstrap', 'genisoimage', 'grub-mkimage', 'ssh', 'dhclient', 'curl'];
@@ -28,41 +27,8 @@ const missing = TOOLS.filter((t) => {
 });
 const skipReason = process.getuid?.() !== 0 ? 'not root' : missing.length ? `${missing.join(', ')} missing (bash image/setup.sh)` : null;
 
-// biome-ignore lint/suspicious/noExplicitAny: the payload is JSON
-type Body = Record<string, any>;
-const payloadText = await readFile(path.join(here, 'test', 'seed-payload.json'), 'utf8');
-const payload = JSON.parse(payloadText) as Body;
-const net = (type: string) => (payload.networks as Body[]).find((n) => n.network_type === type) as Body;
-const mgmtCidr = net('management').interface.addresses[0] as string;
-const mgmtIp = mgmtCidr.split('/')[0] as string;
-const extCidrs = net('external').interface.addresses as string[];
-const extV4 = (extCidrs.find((c) => !c.includes(':')) as string).split('/')[0] as string;
-const tenant = net('internal');
-const tenantGw = (tenant.interface.addresses[0] as string).split('/')[0] as string;
-const allocations = tenant.allocations as Body[];
-const own = allocations.find((a) => Object.keys(a.ip_addresses).includes(tenantGw)) as Body;
-const vmAlloc = allocations.find((a) => a !== own) as Body;
-const vmIp = Object.keys(vmAlloc.ip_addresses).find((ip) => !ip.includes(':')) as string;
-const orchestrator = payload.orchestrator as { address: string; metadata_port: number };
-const v4gw = payload.default_v4_gateway as string;
-const OUTSIDE_PORT = 8080;
-
-const plan: LabPlan = {
-  mgmt: { mac: eui64Mac(mgmtIp) ?? 'fa:16:3e:00:00:10', ns: 'mgmt', cidrs: [`${orchestrator.address}/64`] },
-  ext: {
-    mac: 'fa:16:3e:00:00:11',
-    ns: 'ext',
-    cidrs: [
-      `${v4gw}/24`,
-      ...(net('external').subnets as Body[]).filter((s) => s.gateway_ip.includes(':')).map((s) => `${s.gateway_ip}/64`),
-    ],
-  },
-  tenant: { mac: own.mac_address, ns: 'vm', cidrs: [], vmMac: vmAlloc.mac_address },
-  echoes: [
-    { ns: 'mgmt', host: orchestrator.address, port: orchestrator.metadata_port, name: 'metadata' },
-    { ns: 'ext', host: '0.0.0.0', port: OUTSIDE_PORT, name: 'outside' },
-  ],
-};
+const S = await seedScenario();
+const { mgmtCidr, mgmtIp, extCidrs, extV4, tenantGw, vmIp, v4gw, plan } = S;
 
 let dir = '';
 let lab: VmLab;
@@ -80,42 +46,7 @@ const sshOk = async (cmd: string) => {
   return r.stdout.trim();
 };
 const json = (text: string) => JSON.parse(text) as Body;
-
-/** A fresh DHCP exchange from the tenant VM; resolves with what the lease said. */
-async function dhcp(): Promise<Record<string, string>> {
-  const state = path.join(dir, 'vm.dhcp4');
-  await rm(state, { force: true });
-  await lab.exec(lab.ns('vm'), ['pkill', '-x', 'dhclient']);
-  await lab.exec(lab.ns('vm'), ['ip', 'addr', 'flush', 'dev', 'eth0', 'scope', 'global']);
-  await lab.spawnIn(
-    lab.ns('vm'),
-    [
-      'dhclient',
-      '-4',
-      '-d',
-      '-v',
-      '-sf',
-      path.join(dir, 'dhclient-script'),
-      '-cf',
-      path.join(dir, 'dhclient.conf'),
-      '-lf',
-      path.join(dir, 'vm.leases'),
-      '-pf',
-      path.join(dir, 'vm.pid'),
-      'eth0',
-    ],
-    'dhclient.log',
-  );
-  return lab.waitFor('a DHCP lease in the tenant VM', 90_000, async () => {
-    const text = await readFile(state, 'utf8');
-    return Object.fromEntries(
-      text
-        .trim()
-        .split('\n')
-        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
-    );
-  });
-}
+const dhcp = () => dhcpLease(lab);
 
 /** The agent answers before it has read back its configuration: wait until it has. */
 async function waitConfig(what: string, want: string): Promise<void> {
@@ -196,31 +127,9 @@ step("first boot with the orchestrator's user data: the agent answers on the man
   await lab.up();
   await lab.must(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', 'orchestrator', '-f', path.join(dir, 'id_ed25519')]);
   const pub = (await readFile(path.join(dir, 'id_ed25519.pub'), 'utf8')).trim();
-  const seedDir = path.join(dir, 'seed');
-  await lab.must(['mkdir', '-p', seedDir]);
-  await writeFile(path.join(seedDir, 'meta-data'), `instance-id: ${vmAlloc.device_id}-router\nlocal-hostname: appliance-under-test\n`);
-  await writeFile(path.join(seedDir, 'user-data'), userData({ mac: plan.mgmt.mac, cidr: mgmtCidr, sshKey: pub }));
-  const seed = path.join(dir, 'seed.iso');
-  await lab.must([
-    'genisoimage',
-    '-quiet',
-    '-output',
-    seed,
-    '-volid',
-    'cidata',
-    '-joliet',
-    '-rock',
-    path.join(seedDir, 'user-data'),
-    path.join(seedDir, 'meta-data'),
-  ]);
+  const seed = await writeSeed(lab, { mac: plan.mgmt.mac, cidr: mgmtCidr, sshKey: pub, instanceId: `${S.vm.device_id}-router` });
   const disk = path.join(dir, 'disk.qcow2');
   await lab.must(['qemu-img', 'create', '-q', '-f', 'qcow2', '-F', 'qcow2', '-b', built.qcow2, disk]);
-  await writeFile(path.join(dir, 'dhclient.conf'), 'request subnet-mask, broadcast-address, routers, domain-name-servers, host-name;\n');
-  await writeFile(
-    path.join(dir, 'dhclient-script'),
-    `#!/bin/sh\ncase "$reason" in\nBOUND|RENEW|REBIND|REBOOT)\n  ip addr replace "$new_ip_address/$new_subnet_mask" dev "$interface"\n  ip route replace default via "\${new_routers%% *}" dev "$interface"\n  printf 'ip=%s\\nrouters=%s\\nhostname=%s\\n' "$new_ip_address" "$new_routers" "$new_host_name" > ${path.join(dir, 'vm.dhcp4')}\n  ;;\nesac\nexit 0\n`,
-    { mode: 0o755 },
-  );
 
   watch = new ConsoleWatch(lab.consoleFile);
   watch.start(0);
@@ -237,7 +146,7 @@ step("first boot with the orchestrator's user data: the agent answers on the man
 });
 
 step('the seed payload: PUT 200, DHCP, SNAT to the external network, metadata to the orchestrator', async () => {
-  const put = await api('PUT', '/v1/system/config', payloadText);
+  const put = await api('PUT', '/v1/system/config', S.text);
   assert.is(put.status, 200, put.body.slice(0, 2000));
   watch.mark('configured');
   marks.push(watch.stop());
@@ -326,7 +235,7 @@ step('a reboot comes back to the same configuration without a new PUT', async ()
     const ifs = json((await api('GET', '/v1/system/interfaces')).body).interfaces as Body[];
     return (
       ((ifs[1]?.addresses ?? []) as string[]).includes(extCidrs[0] as string) &&
-      ((ifs[2]?.addresses ?? []) as string[]).includes(tenant.interface.addresses[0])
+      ((ifs[2]?.addresses ?? []) as string[]).includes(S.tenantCidr)
     );
   });
   watch.mark('configured');
