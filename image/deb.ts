@@ -68,7 +68,7 @@ export async function buildDeb(opts: DebOptions): Promise<DebResult> {
     const control = (await readFile(path.join(IMAGE_DIR, 'deb', 'DEBIAN', 'control.in'), 'utf8'))
       .replace('@VERSION@', version)
       .replace('@INSTALLED_SIZE@', String(kib))
-      .replace('@NODE_VERSION@', `Node.js ${NODE_VERSION}`);
+      .replace('@NODE_VERSION@', NODE_VERSION);
     await writeFile(path.join(tree, 'DEBIAN', 'control'), control);
 
     const file = path.join(opts.outDir, `${DEB_NAME}_${version}_amd64.deb`);

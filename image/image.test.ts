@@ -78,6 +78,8 @@ test.after(async () => {
   watch?.stop();
   await down(PREFIX);
   if (failed) {
+    // the console, logs and seed stay for a look; the disks go
+    await rm(path.join(dir, 'out'), { recursive: true, force: true });
     const text = await lab.console();
     console.log(`--- last lines of the VM console (${lab.consoleFile}, kept) ---\n${text.split('\n').slice(-60).join('\n')}`);
   } else await rm(dir, { recursive: true, force: true });
