@@ -12,6 +12,7 @@ const USAGE = `usage:
                   [--metadata-connect-timeout-ms N] [--metadata-timeout-ms N] [--metadata-rate-limit BURST/RATE|off]
   appliance configure-management --mac MAC --address IP/PREFIX [--mtu N]
   appliance lab up [--payload FILE] [--prefix NAME] | lab status | lab down
+  appliance image build --out DIR [--cache DIR] [--mirror URL] [--rebuild-base] [--size MIB] | image deb --out DIR
 `;
 
 /** --metadata-rate-limit BURST/PER_SECOND or off; timeouts in milliseconds */
@@ -118,6 +119,11 @@ export async function main(argv: string[]): Promise<number> {
         }
         process.stderr.write(USAGE);
         return 2;
+      }
+      case 'image': {
+        // the image build runs on a build machine, never in the appliance: loaded only here
+        const { imageCommand } = await import('../image/cli.ts');
+        return await imageCommand(rest);
       }
       default:
         process.stderr.write(USAGE);
