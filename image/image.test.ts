@@ -180,6 +180,9 @@ step('the agent listens on [management address]:5000 only; the image-wide settin
   assert.match(cmdline, /\nN$/, 'virtio_net took gso=0');
   assert.is(await sshOk('cat /proc/sys/net/ipv4/ip_forward /proc/sys/net/ipv6/conf/all/forwarding'), '1\n1');
   assert.is(await sshOk('date +%Z'), 'UTC');
+  // /etc/hosts is the agent's rendered file: the router's own name resolves to its management address
+  assert.is(await sshOk('readlink /etc/hosts'), '/var/lib/appliance/etc/hosts');
+  assert.is(await sshOk('getent hosts "$(hostname)" | cut -d" " -f1'), mgmtIp);
   assert.is(await sshOk('test -L /etc/resolv.conf || echo plain; ss -Hlnu "sport = :53" | grep -c 127.0.0.5 || true'), 'plain\n0');
   assert.is(await sshOk('systemctl is-enabled bird.service bird6.service || true'), 'masked\nmasked');
   assert.is(await sshOk('sudo -n passwd -S root | cut -d" " -f2'), 'L', 'root has no password');

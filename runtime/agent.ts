@@ -102,8 +102,7 @@ export class Agent implements ApiRuntime {
     // dnsmasq drops privileges and re-reads its hosts file as nobody
     for (const dir of [root, runDir, logDir, varDir, tmpDir]) await this.host.makeDir(dir, 0o755);
     await this.services.adopt();
-    const saved = await this.loadState();
-    this.state.saved = saved;
+    const saved = await this.restore();
     try {
       if (saved) {
         this.log.info('agent.converge', { reason: 'persisted configuration found' });
@@ -119,6 +118,17 @@ export class Agent implements ApiRuntime {
       this.openGate();
     }
   }
+
+  /** The persisted configuration, read once: GET answers it from the first request, before convergence. */
+  async restore(): Promise<Record<string, unknown> | null> {
+    this.restored ??= this.loadState().then((saved) => {
+      this.state.saved = saved;
+      return saved;
+    });
+    return this.restored;
+  }
+
+  private restored: Promise<Record<string, unknown> | null> | null = null;
 
   private async loadState(): Promise<Record<string, unknown> | null> {
     const text = await this.host.readFile(this.layout.state);

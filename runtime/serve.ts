@@ -39,6 +39,8 @@ export async function serve(opts: ServeOptions): Promise<{ agent: Agent; stop: (
     metadata: new MetadataProxy({ logger: log, ...opts.metadata }),
   });
   const api = createApi(agent);
+  // the kept configuration answers GET from the first request, before convergence
+  await agent.restore();
   const servers = new Map<string, http.Server>();
   const key = (at: ListenAddress) => `[${at.host}]:${at.port}`;
 

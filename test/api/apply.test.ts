@@ -197,4 +197,12 @@ test('a NIC the configuration no longer names loses the addresses the agent put 
   );
 });
 
+test('the kept configuration answers GET before convergence has run', async () => {
+  const k = await makeKit();
+  await k.put(payload('seed-example'));
+  const again = await makeKit({ host: k.host, start: false });
+  await again.agent.restore();
+  assert.equal(await (await again.fetch('GET', '/v1/system/config')).json(), { configuration: payload('seed-example') });
+});
+
 test.run();
