@@ -19,6 +19,8 @@ export interface AgentState {
   touched: Model | null;
   /** configured targets of GET /v1/status */
   statusTargets: string[];
+  /** the addresses the API listens on now: a configuration must not take them all away */
+  apiAddresses: string[];
 }
 
 /** The last body validated and rendered, by its text and the interface map: a re-push skips both. */

@@ -77,6 +77,7 @@ export class Agent implements ApiRuntime {
       dirty: true,
       touched: null,
       statusTargets: opts.statusTargets ?? [],
+      apiAddresses: [],
     };
     this.queue = new Coalescer((job) => this.runJob(job));
     this.startGate = new Promise((resolve) => {
@@ -252,6 +253,7 @@ export class Agent implements ApiRuntime {
     let stats: ExecStats;
     try {
       stats = await execute(outcome.plan, this.execContext());
+      await this.assertReachable();
       await this.host.writeFile(this.layout.state, state, 0o600);
     } catch (err) {
       if (!(err instanceof ApplyError)) {
@@ -268,6 +270,21 @@ export class Agent implements ApiRuntime {
     return { response: outcome.respond({ superseded: false }), stats };
   }
 
+  /** After the changes, before anything is saved: the API must still have an address to be reached on. */
+  private async assertReachable(): Promise<void> {
+    const listening = this.state.apiAddresses.filter((a) => a !== '0.0.0.0' && a !== '::');
+    if (listening.length === 0) return;
+    const present = new Set((await this.host.links()).flatMap((l) => l.addresses.map((a) => a.address)));
+    if (listening.some((a) => present.has(a))) return;
+    throw new ApplyError({
+      index: -1,
+      step: 'api reachability',
+      argv: [],
+      exitCode: null,
+      stderr: `no address the API listens on is left on the router (${listening.join(', ')})`,
+    });
+  }
+
   private execContext() {
     return { host: this.host, layout: this.layout, services: this.services };
   }
@@ -281,7 +298,8 @@ export class Agent implements ApiRuntime {
     }
     try {
       const ctx = await this.context(['facts']);
-      const memo = renderConfig(applied.body, ctx);
+      // back to what was applied: the lockout guard judged it then, and it is the way back in now
+      const memo = renderConfig(applied.body, { ...ctx, state: { ...this.state, apiAddresses: [] } });
       const plan = planFor(memo, { ...ctx, state: { ...this.state, dirty: true } });
       await execute(plan, this.execContext());
       // forced back to the files of the last good configuration: the host matches them again

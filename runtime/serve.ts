@@ -49,6 +49,7 @@ export async function serve(opts: ServeOptions): Promise<{ agent: Agent; stop: (
     server.keepAliveTimeout = 5000;
     await listen(server, at);
     servers.set(key(at), server);
+    agent.state.apiAddresses = [...new Set([...agent.state.apiAddresses, at.host])];
     log.info('http.listening', { address: at.host, port: at.port });
   };
   for (const at of fixed) await bind(at);
@@ -64,6 +65,7 @@ export async function serve(opts: ServeOptions): Promise<{ agent: Agent; stop: (
           if (!wanted.some((at) => key(at) === k)) {
             server.close();
             servers.delete(k);
+            agent.state.apiAddresses = [...servers.keys()].map((x) => x.slice(1, x.lastIndexOf(']')));
             log.info('http.unbound', { address: k });
           }
         }

@@ -10,6 +10,7 @@ import { HttpError } from '../errors.ts';
 import { httpErrorResponse, jsonResponse, textResponse } from '../http.ts';
 import { formatPlan, printablePlan } from '../plan/format.ts';
 import { planConfiguration, summarise } from '../plan/plan.ts';
+import { lockoutIssues } from './lockout.ts';
 
 /** Throws HttpError 422 with every issue when the body is not a valid configuration for this host. */
 export function renderConfig(raw: unknown, ctx: Pick<Context, 'facts' | 'state'>, key = ''): RenderMemo {
@@ -24,6 +25,14 @@ export function renderConfig(raw: unknown, ctx: Pick<Context, 'facts' | 'state'>
       },
     ]);
   }
+  const lockout = lockoutIssues(
+    parsed.body,
+    parsed.model,
+    ctx.state.touched ?? ctx.state.applied?.model ?? null,
+    ctx.facts?.links ?? [],
+    ctx.state.apiAddresses,
+  );
+  if (lockout.length) throw new HttpError(422, 'the configuration is invalid', lockout);
   const notices = parsed.notices;
   return { key, body: parsed.body, model: parsed.model, files: renderAll(parsed.model, ctx.state.root), notices };
 }

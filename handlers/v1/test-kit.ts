@@ -66,7 +66,7 @@ export function hostFacts(): Facts {
 }
 
 export function agentState(over: Partial<AgentState> = {}): AgentState {
-  return { root: '/srv/agent', applied: null, saved: null, dirty: false, touched: null, statusTargets: [], ...over };
+  return { root: '/srv/agent', applied: null, saved: null, dirty: false, touched: null, statusTargets: [], apiAddresses: [], ...over };
 }
 
 export function context(over: Partial<Context> = {}): Context {
