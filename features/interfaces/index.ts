@@ -5,6 +5,7 @@ import type { Model } from '../../schema/model.ts';
 import { type Facts, nicLinks } from '../kit/facts.ts';
 import type { Feature, PhasedStep } from '../kit/feature.ts';
 import { addressChanges, linkCommands } from './addresses.ts';
+import { movedAddresses, repointedFloatingIps } from './neighbours.ts';
 
 export function managedSysctls(ifnames: readonly string[]): string[] {
   return [
@@ -46,7 +47,19 @@ export const interfaces: Feature = {
     if (batch.length) {
       steps.push({ phase: 'addresses', kind: 'run', reason: 'links and addresses', argv: ['ip', '-batch', '-'], input: lines(batch) });
     }
-    for (const address of addr.removed) {
+    const moved = movedAddresses(model, previous).filter((m) => links.has(m.ifname));
+    if (moved.length) {
+      steps.push({
+        phase: 'conntrack',
+        kind: 'run',
+        reason: 'neighbours moved',
+        // a missing entry is fine: replace creates it, and the kernel ages it like any other
+        argv: ['ip', '-force', '-batch', '-'],
+        input: lines(moved.map((m) => `neigh replace ${m.address} lladdr ${m.mac} dev ${m.ifname} nud stale`)),
+        okExit: 'any',
+      });
+    }
+    for (const address of [...addr.removed, ...repointedFloatingIps(model, previous)]) {
       // both directions; exit status 1 only means there was nothing to delete
       for (const flag of ['-d', '-q']) {
         steps.push({

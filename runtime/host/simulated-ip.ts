@@ -5,6 +5,7 @@ import type { LinkFact, RouteFact } from '../../features/kit/facts.ts';
 export interface IpState {
   links: LinkFact[];
   routes: RouteFact[];
+  neighbours?: { address: string; mac: string; dev: string }[];
 }
 
 const family = (address: string): 4 | 6 => (address.includes(':') ? 6 : 4);
@@ -50,6 +51,13 @@ function applyLine(state: IpState, w: string[]): string | null {
     if (w[1] === 'add' && at >= 0) return 'File exists';
     if (at >= 0) l.addresses.splice(at, 1);
     l.addresses.push({ address, prefixLength: Number(prefix), family: family(address), scope: 'global', permanent: true });
+    return null;
+  }
+  if (w[0] === 'neigh' && w[1] === 'replace') {
+    const dev = arg('dev') ?? '';
+    if (!link(state, dev)) return 'Cannot find device';
+    state.neighbours = (state.neighbours ?? []).filter((n) => !(n.address === w[2] && n.dev === dev));
+    state.neighbours.push({ address: w[2] ?? '', mac: arg('lladdr') ?? '', dev });
     return null;
   }
   if (w[0] === 'route') {

@@ -33,6 +33,7 @@ export class FakeHost implements HostPort {
   spawns = 0;
   links_: LinkFact[];
   routes_: RouteFact[] = [];
+  neighbours: { address: string; mac: string; dev: string }[] = [];
   readonly files = new Map<string, { content: string; mode: number }>();
   readonly sysctls = new Map<string, string>();
   readonly firewall: Record<4 | 6, string | null> = { 4: null, 6: null };
@@ -82,9 +83,10 @@ export class FakeHost implements HostPort {
     switch (cmd) {
       case 'ip': {
         if (!argv.includes('-batch')) return r(127, '', 'the fake runs only ip -batch');
-        const state = { links: this.links_, routes: this.routes_ };
+        const state = { links: this.links_, routes: this.routes_, neighbours: this.neighbours };
         const error = applyIpBatch(state, opts.input ?? '', argv.includes('-force'));
         this.routes_ = state.routes;
+        this.neighbours = state.neighbours ?? [];
         return error ? r(1, '', error) : r(0);
       }
       case 'iptables-restore':
@@ -234,6 +236,7 @@ export class FakeHost implements HostPort {
       (r) => `route v${r.family} ${r.dst}${r.gateway ? ` via ${r.gateway}` : ''} dev ${r.dev} proto ${r.protocol}`,
     );
     out.push(...routes.sort());
+    out.push(...this.neighbours.map((n) => `neighbour ${n.address} lladdr ${n.mac} dev ${n.dev}`).sort());
     out.push(...[...this.sysctls].map(([k, v]) => `sysctl ${k}=${v}`).sort());
     const files = [...this.files].filter(([k]) => !k.includes('/check-'));
     out.push(
