@@ -30,6 +30,7 @@ import { ApplyError, CheckError, type ExecStats, execute, runChecks } from './ex
 import { gatherFacts } from './facts.ts';
 import type { HostPort } from './host/port.ts';
 import type { Logger } from './log.ts';
+import { assertReachable, SharedQueries } from './queries.ts';
 import { type MetadataService, Services } from './services.ts';
 
 export interface AgentOptions {
@@ -63,13 +64,14 @@ export class Agent implements ApiRuntime {
   private openGate: () => void = () => {};
   private readonly announcer: Announcer;
   /** identical read-only commands in flight are shared: 50 liveness probes need not start 100 processes */
-  private readonly inflight = new Map<string, Promise<QueryResult>>();
+  private readonly queries: SharedQueries;
 
   constructor(private readonly opts: AgentOptions) {
     this.host = opts.host;
     this.layout = rootLayout(opts.root);
     this.services = new Services(FEATURES, this.layout, opts.host, opts.log, opts.metadata);
     this.announcer = new Announcer(opts.host, opts.log);
+    this.queries = new SharedQueries(opts.host, opts.log);
     this.state = {
       root: this.layout.root,
       applied: null,
@@ -153,23 +155,7 @@ export class Agent implements ApiRuntime {
   }
 
   query(steps: Step[]): Promise<QueryResult[]> {
-    return Promise.all(
-      steps.map((s) => {
-        if (s.kind !== 'run') return Promise.resolve({ exitCode: -1, stdout: '', stderr: 'not a command' });
-        const key = JSON.stringify(s.argv);
-        let p = this.inflight.get(key);
-        if (!p) {
-          p = this.host.run(s.argv, { timeoutMs: 2500 }).then((r) => {
-            if (r.exitCode !== 0)
-              this.log.warn('query.failed', { argv: s.argv, exit_code: r.exitCode, stderr: r.stderr.trim().slice(0, 500) });
-            return r;
-          });
-          this.inflight.set(key, p);
-          void p.finally(() => this.inflight.delete(key));
-        }
-        return p;
-      }),
-    );
+    return this.queries.run(steps);
   }
 
   async exclusive(req: ApiRequest, route: Route): Promise<Response> {
@@ -253,7 +239,7 @@ export class Agent implements ApiRuntime {
     let stats: ExecStats;
     try {
       stats = await execute(outcome.plan, this.execContext());
-      await this.assertReachable();
+      await assertReachable(this.host, this.state.apiAddresses);
       await this.host.writeFile(this.layout.state, state, 0o600);
     } catch (err) {
       if (!(err instanceof ApplyError)) {
@@ -268,21 +254,6 @@ export class Agent implements ApiRuntime {
     this.state.applied = { body: outcome.body, model: outcome.model };
     this.state.dirty = false;
     return { response: outcome.respond({ superseded: false }), stats };
-  }
-
-  /** After the changes, before anything is saved: the API must still have an address to be reached on. */
-  private async assertReachable(): Promise<void> {
-    const listening = this.state.apiAddresses.filter((a) => a !== '0.0.0.0' && a !== '::');
-    if (listening.length === 0) return;
-    const present = new Set((await this.host.links()).flatMap((l) => l.addresses.map((a) => a.address)));
-    if (listening.some((a) => present.has(a))) return;
-    throw new ApplyError({
-      index: -1,
-      step: 'api reachability',
-      argv: [],
-      exitCode: null,
-      stderr: `no address the API listens on is left on the router (${listening.join(', ')})`,
-    });
   }
 
   private execContext() {
