@@ -4,11 +4,11 @@
 // checker fails.
 import * as assert from 'uvu/assert';
 import { checkSteps } from '../handlers/plan/plan.ts';
+import { rootSuite } from '../lab/suite.ts';
 import { runCheck } from '../runtime/executor.ts';
 import { RealHost } from '../runtime/host/real.ts';
 import { goldenCases, renderCase } from '../test/golden-cases.ts';
 import { withNetns } from '../test/netns.ts';
-import { rootTest } from '../test/root-only.ts';
 import type { RenderedFile } from './kit/feature.ts';
 import type { Step } from './kit/step.ts';
 
@@ -21,7 +21,7 @@ async function failures(files: RenderedFile[], ns: string) {
   return (await Promise.all(checks.map((c) => runCheck(host, '/tmp', c)))).filter((f) => f !== null);
 }
 
-const test = rootTest('the daemon checkers run in network namespaces');
+const test = rootSuite('the daemon checkers, in network namespaces');
 for (const name of goldenCases()) {
   test(`checkers accept ${name}`, async () => {
     const { files } = renderCase(name);
