@@ -17,6 +17,10 @@ import {
   writer,
 } from './entries.ts';
 
+const LINK_LOCAL = 'fe80::/10';
+/** All_DHCP_Relay_Agents_and_Servers, where DHCPv6 clients send */
+const DHCPV6_SERVERS = 'ff02::1:2';
+
 const managementNetworks = (m: Model): Network[] => m.networks.filter((n) => n.type === 'management');
 
 /** The upstream routers BGP may come from: the IPv6 gateways of the external subnets. */
@@ -42,23 +46,29 @@ function inputRules(m: Model, out: Entry[]): void {
   input(4, '-p icmp --icmp-type echo-request -j ACCEPT');
   input(6, '-p ipv6-icmp -j ACCEPT');
 
-  if (mgt) {
-    for (const family of [4, 6] as const) {
-      if (!mgt.addresses.some((a) => a.family === family)) continue;
-      note(family, `management network ${mgt.id} on ${mgt.ifname}: ssh, API, orchestrator metadata`);
-      for (const port of [SSH_PORT, API_PORT, ORCHESTRATOR_METADATA_PORT]) {
-        input(family, `-i ${mgt.ifname} -p tcp -m tcp --dport ${port} -j ACCEPT`);
-      }
+  for (const a of mgt?.addresses ?? []) {
+    note(a.family, `management network ${mgt?.id} on ${mgt?.ifname}: ssh, API, orchestrator metadata on ${a.address}`);
+    for (const port of [SSH_PORT, API_PORT, ORCHESTRATOR_METADATA_PORT]) {
+      input(a.family, `-i ${mgt?.ifname} -d ${a.address} -p tcp -m tcp --dport ${port} -j ACCEPT`);
     }
   }
 
   for (const t of tenantNetworks(m)) {
     const v4 = firstAddress(t, 4);
+    const v6 = firstAddress(t, 6);
     note('both', `${t.type} network ${t.id} on ${t.ifname}: DHCP, DNS${v4 ? ', its metadata listener' : ''}, nothing else`);
-    if (v4) input(4, `-i ${t.ifname} -p udp -m udp --dport ${DHCP_SERVER_PORT} -j ACCEPT`);
-    if (firstAddress(t, 6)) input(6, `-i ${t.ifname} -p udp -m udp --dport ${DHCPV6_SERVER_PORT} -j ACCEPT`);
-    input('both', `-i ${t.ifname} -p udp -m udp --dport ${DNS_PORT} -j ACCEPT`);
-    input('both', `-i ${t.ifname} -p tcp -m tcp --dport ${DNS_PORT} -j ACCEPT`);
+    // the router's addresses on this network; IPv6 also its link-local address
+    const own = [...t.addresses.map((a) => ({ family: a.family, to: a.address })), ...(v6 ? [{ family: 6 as const, to: LINK_LOCAL }] : [])];
+    const dhcp = v4 ? [...own.filter((d) => d.family === 4), { family: 4 as const, to: '255.255.255.255' }] : [];
+    if (v6) dhcp.push({ family: 6, to: DHCPV6_SERVERS }, { family: 6, to: LINK_LOCAL });
+    for (const d of dhcp) {
+      const port = d.family === 4 ? DHCP_SERVER_PORT : DHCPV6_SERVER_PORT;
+      input(d.family, `-i ${t.ifname} -d ${d.to} -p udp -m udp --dport ${port} -j ACCEPT`);
+    }
+    for (const d of own) {
+      for (const proto of ['udp', 'tcp'])
+        input(d.family, `-i ${t.ifname} -d ${d.to} -p ${proto} -m ${proto} --dport ${DNS_PORT} -j ACCEPT`);
+    }
     // 169.254.169.254:80 arrives here already rewritten (nat PREROUTING)
     if (v4) input(4, `-i ${t.ifname} -d ${v4}/32 -p tcp -m tcp --dport ${metadataPort(t)} -j ACCEPT`);
   }
@@ -66,8 +76,12 @@ function inputRules(m: Model, out: Entry[]): void {
   const ext = m.external;
   const peers = bgpPeers(m);
   if (ext && peers.length > 0) {
-    note(6, `BGP only from the upstream routers on ${ext.ifname}`);
-    for (const peer of peers) input(6, `-i ${ext.ifname} -s ${peer} -p tcp -m tcp --dport ${BGP_PORT} -j ACCEPT`);
+    note(6, `BGP only from the upstream routers on ${ext.ifname}, to the external addresses`);
+    for (const peer of peers) {
+      for (const a of ext.addresses.filter((x) => x.family === 6)) {
+        input(6, `-i ${ext.ifname} -s ${peer} -d ${a.address} -p tcp -m tcp --dport ${BGP_PORT} -j ACCEPT`);
+      }
+    }
   }
 }
 
