@@ -1,9 +1,12 @@
 // The filter table's policy, checked as properties of the rendered rules for
 // every golden case (the lab suite test/host/perimeter.test.ts probes the same
 // policy with packets).
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { goldenCases, renderCase } from '../../test/golden-cases.ts';
+import { defaultInterfaceMap, parseConfiguration } from '../../schema/parse.ts';
+import { goldenCases, renderCase, testdataDir } from '../../test/golden-cases.ts';
 import { metadataPort } from '../metadata/table.ts';
 import { renderIptables } from './rules.ts';
 
@@ -78,6 +81,21 @@ test('internal networks forward to the external network and to each other; inbou
   const fromExt = v4.filter((l) => l.startsWith(`-A FORWARD -i ${ext} `));
   assert.is(fromExt.length, model.floatingIps.filter((f) => f.family === 4).length, 'inbound only to floating IPs');
   for (const l of fromExt) assert.match(l, /--ctstate DNAT --ctorigdst /);
+});
+
+test('an isolated network gets DHCP, DNS and its metadata listener but is forwarded nowhere', () => {
+  const body = JSON.parse(readFileSync(path.join(testdataDir, 'floating-ips', 'input.json'), 'utf8'));
+  body.networks[3].network_type = 'isolated';
+  body.floating_ips = body.floating_ips.filter((f: { fixed_ip: string }) => !f.fixed_ip.startsWith('10.0.1.'));
+  const parsed = parseConfiguration(body, defaultInterfaceMap());
+  assert.ok(parsed.ok);
+  const isolated = parsed.model.isolated[0];
+  assert.ok(isolated);
+  const v4 = filterLines(renderIptables(parsed.model).v4);
+  assert.ok(v4.includes(`-A INPUT -i ${isolated.ifname} -d 255.255.255.255 -p udp -m udp --dport 67 -j ACCEPT`));
+  assert.ok(v4.some((l) => l.includes(`-i ${isolated.ifname}`) && l.includes(`--dport ${metadataPort(isolated)}`)));
+  const forwarded = v4.filter((l) => /^-A (FORWARD|FROM_TENANT) /.test(l) && l.includes(` ${isolated.ifname} `));
+  assert.equal(forwarded, []);
 });
 
 test.run();
