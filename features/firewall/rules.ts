@@ -5,32 +5,9 @@ import type { Model } from '../../schema/model.ts';
 import { firstAddress, tenantNetworks as tenants } from '../../schema/normalise.ts';
 import { compileTemplate, PROVENANCE } from '../kit/eta.ts';
 import { METADATA_ADDRESS, metadataPort } from '../metadata/table.ts';
+import { type Entry, NO_SNAT_MARK, type Table } from './entries.ts';
+import { filterRules } from './filter.ts';
 import { IPTABLES_TEMPLATE } from './template.ts';
-
-export type Table = 'filter' | 'nat' | 'mangle' | 'raw';
-export type RuleFamily = 4 | 6 | 'both';
-
-export interface Rule {
-  table: Table;
-  chain: string;
-  family: RuleFamily;
-  spec: string;
-}
-
-/** A comment line placed before the next rule of its table. */
-export interface Note {
-  table: Table;
-  family: RuleFamily;
-  note: string;
-}
-
-export type Entry = Rule | Note;
-
-/** Marks traffic that must not be source-NATed (east-west, inbound, the router's own). */
-export const NO_SNAT_MARK = '0xACDA';
-export const API_PORT = 5000;
-export const SSH_PORT = 22;
-export const ORCHESTRATOR_METADATA_PORT = 9697;
 
 const BUILTIN: Record<Table, string[]> = {
   filter: ['INPUT', 'FORWARD', 'OUTPUT'],
@@ -38,50 +15,9 @@ const BUILTIN: Record<Table, string[]> = {
   mangle: ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'],
   raw: ['PREROUTING', 'OUTPUT'],
 };
-const POLICY: Record<string, string> = { 'filter:INPUT': 'DROP' };
+const POLICY: Record<string, string> = { 'filter:INPUT': 'DROP', 'filter:FORWARD': 'DROP' };
+/** user chains declared even when empty */
 const CUSTOM: Record<Table, string[]> = { filter: [], nat: ['PUBLIC_SNAT'], mangle: [], raw: [] };
-
-function filterRules(m: Model): Entry[] {
-  const out: Entry[] = [];
-  const rule = (family: RuleFamily, spec: string) => out.push({ table: 'filter', chain: 'INPUT', family, spec });
-  const note = (family: RuleFamily, text: string) => out.push({ table: 'filter', family, note: text });
-
-  note('both', 'the router itself: loopback, replies, ping');
-  rule('both', '-i lo -j ACCEPT');
-  rule('both', '-m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT');
-  rule(4, '-p icmp --icmp-type echo-request -j ACCEPT');
-  rule(6, '-p ipv6-icmp -j ACCEPT');
-
-  const mgt = m.management;
-  if (mgt) {
-    for (const family of [4, 6] as const) {
-      if (!mgt.addresses.some((a) => a.family === family)) continue;
-      note(family, `management network ${mgt.id} on ${mgt.ifname}: ssh, API, orchestrator metadata`);
-      for (const port of [SSH_PORT, API_PORT, ORCHESTRATOR_METADATA_PORT]) {
-        rule(family, `-i ${mgt.ifname} -p tcp -m tcp --dport ${port} -j ACCEPT`);
-      }
-    }
-    for (const a of mgt.addresses) {
-      note(a.family, `${a.address} answers only on the management interface`);
-      rule(a.family, `! -i ${mgt.ifname} -d ${a.address} -j DROP`);
-    }
-  }
-
-  for (const t of tenants(m)) {
-    note('both', `${t.type} network ${t.id} on ${t.ifname}: DHCP, DNS, metadata, everything else`);
-    if (firstAddress(t, 4)) rule(4, `-i ${t.ifname} -p udp -m udp --dport 67 -j ACCEPT`);
-    if (firstAddress(t, 6)) rule(6, `-i ${t.ifname} -p udp -m udp --dport 547 -j ACCEPT`);
-    rule('both', `-i ${t.ifname} -j ACCEPT`);
-  }
-
-  const ext = m.external;
-  const peers = ext ? [...new Set(ext.subnets.filter((s) => s.family === 6 && s.gateway).map((s) => s.gateway as string))] : [];
-  if (ext && peers.length > 0 && ext.addresses.some((a) => a.family === 6)) {
-    note(6, `BGP from the upstream routers on ${ext.ifname}`);
-    for (const peer of peers) rule(6, `-i ${ext.ifname} -s ${peer} -p tcp -m tcp --dport 179 -j ACCEPT`);
-  }
-  return out;
-}
 
 function natRules(m: Model): Entry[] {
   const out: Entry[] = [];
@@ -163,6 +99,11 @@ interface TableView {
   lines: string[];
 }
 
+function userChains(entries: Entry[], table: Table, family: 4 | 6): string[] {
+  const used = entries.flatMap((e) => ('chain' in e && e.table === table && !BUILTIN[table].includes(e.chain) ? [e.chain] : []));
+  return [...new Set([...(family === 4 ? CUSTOM[table] : []), ...used])];
+}
+
 function tableViews(entries: Entry[], family: 4 | 6): TableView[] {
   const tables: Table[] = ['filter', 'nat', 'mangle', 'raw'];
   const mine = entries.filter((e) => e.family === 'both' || e.family === family);
@@ -170,7 +111,7 @@ function tableViews(entries: Entry[], family: 4 | 6): TableView[] {
     name,
     chains: [
       ...BUILTIN[name].map((c) => ({ name: c, policy: POLICY[`${name}:${c}`] ?? 'ACCEPT' })),
-      ...(family === 4 ? CUSTOM[name] : []).map((c) => ({ name: c, policy: '-' })),
+      ...userChains(mine, name, family).map((c) => ({ name: c, policy: '-' })),
     ],
     lines: mine.filter((e) => e.table === name).map((e) => ('note' in e ? `# ${e.note}` : `-A ${e.chain} ${e.spec}`)),
   }));
