@@ -45,7 +45,7 @@ test('render applies --ifmap to every file', async () => {
     const rules = readFileSync(path.join(out, 'etc/iptables/rules.v4'), 'utf8');
     const dnsmasq = readFileSync(path.join(out, 'etc/dnsmasq/dnsmasq.conf'), 'utf8');
     const bird = readFileSync(path.join(out, 'etc/bird/bird6.conf'), 'utf8');
-    assert.match(rules, '-i ens5 -j ACCEPT');
+    assert.match(rules, '-A INPUT -i ens5 -d 10.0.0.1 -p udp -m udp --dport 67 -j ACCEPT');
     assert.match(dnsmasq, 'interface=ens5');
     assert.match(bird, 'interface "ens5"');
     assert.not.match(rules + dnsmasq + bird, /eth\d/);

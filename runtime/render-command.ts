@@ -2,8 +2,9 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { renderAll } from '../features/render.ts';
+import { validateConfiguration } from '../features/validate.ts';
 import type { InterfaceMap } from '../schema/normalise.ts';
-import { defaultInterfaceMap, parseConfiguration } from '../schema/parse.ts';
+import { defaultInterfaceMap } from '../schema/parse.ts';
 import { GENERIC_IFNAME, HOST_IFNAME } from '../schema/syntax.ts';
 
 export function parseIfmap(text: string | undefined): InterfaceMap | string {
@@ -35,7 +36,7 @@ export async function renderCommand(opts: { config?: string; out?: string; ifmap
     process.stderr.write(`cannot read ${opts.config}: ${(err as Error).message}\n`);
     return 2;
   }
-  const parsed = parseConfiguration(body, ifmap);
+  const parsed = validateConfiguration(body, ifmap);
   if (!parsed.ok) {
     for (const issue of parsed.issues) process.stderr.write(`${issue.path}: ${issue.message}\n`);
     return 2;

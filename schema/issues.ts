@@ -18,3 +18,6 @@ export function fromZod(error: z.ZodError): Issue[] {
         : i.message,
   }));
 }
+
+/** The JSON path of the body entry a model object (network, subnet, allocation, address) came from. */
+export type PathOf = (o: object, fallback: string) => string;

@@ -6,7 +6,6 @@
 
 import { attachFloatingIps, pickDefaultGateway, pickDefaultV4 } from './gateways.ts';
 import type { Issue } from './issues.ts';
-import { checkDaemonLimits, type Origins } from './limits.ts';
 import type { Allocation, InterfaceAddress, Model, Network, NetworkType, Subnet, V6Mode } from './model.ts';
 import type { Config } from './payload.ts';
 import { cidrContains, compareAddresses, eui64Address, isLinkLocal } from './syntax.ts';
@@ -22,6 +21,9 @@ type RawSubnet = RawNetwork['subnets'][number];
 type RawAllocation = NonNullable<RawNetwork['allocations']>[number];
 
 /** Problems (the body is refused) and notices (it is taken, with something left out). */
+/** model object (network, subnet, allocation, allocated address) -> JSON path of the body entry it came from */
+export type Origins = WeakMap<object, string>;
+
 interface Findings {
   issues: Issue[];
   notices: Issue[];
@@ -29,7 +31,7 @@ interface Findings {
   origins: Origins;
 }
 
-export function normalise(config: Config, ifmap: InterfaceMap): { model: Model; issues: Issue[]; notices: Issue[] } {
+export function normalise(config: Config, ifmap: InterfaceMap): { model: Model; issues: Issue[]; notices: Issue[]; origins: Origins } {
   const found: Findings = { issues: [], notices: [], origins: new WeakMap() };
   const { issues } = found;
   const networks = mergeNetworks(config.networks, ifmap, found);
@@ -65,8 +67,7 @@ export function normalise(config: Config, ifmap: InterfaceMap): { model: Model; 
     },
     labels: config.labels ?? {},
   };
-  checkDaemonLimits(model, found.origins, issues);
-  return { model, issues, notices: found.notices };
+  return { model, issues, notices: found.notices, origins: found.origins };
 }
 
 /** Entries with the same network id and ifname (two router ports on one network) become one network. */

@@ -1,5 +1,5 @@
 // The whole way from a PUT body to the model. Never throws for bad input.
-import type { Issue } from './issues.ts';
+import type { Issue, PathOf } from './issues.ts';
 import { fromZod, MAX_ISSUES } from './issues.ts';
 import type { Model } from './model.ts';
 import type { InterfaceMap } from './normalise.ts';
@@ -12,7 +12,7 @@ import { configSchema } from './payload.ts';
  * for the answer to say so; they never refuse a body.
  */
 export type ParseResult =
-  | { ok: true; body: Record<string, unknown>; config: Config; model: Model; notices: Issue[] }
+  | { ok: true; body: Record<string, unknown>; config: Config; model: Model; notices: Issue[]; pathOf: PathOf }
   | { ok: false; issues: Issue[] };
 
 /** The design doc wraps the body as {"configuration": {...}}; the orchestrator sends it flat. */
@@ -38,9 +38,10 @@ export function parseConfiguration(raw: unknown, ifmap: InterfaceMap): ParseResu
   }
   const parsed = configSchema.safeParse(body);
   if (!parsed.success) return { ok: false, issues: fromZod(parsed.error) };
-  const { model, issues, notices } = normalise(parsed.data, ifmap);
+  const { model, issues, notices, origins } = normalise(parsed.data, ifmap);
   if (issues.length > 0) return { ok: false, issues: issues.slice(0, MAX_ISSUES) };
-  return { ok: true, body: body as Record<string, unknown>, config: parsed.data, model, notices: notices.slice(0, MAX_ISSUES) };
+  const pathOf: PathOf = (o, fallback) => origins.get(o) ?? fallback;
+  return { ok: true, body: body as Record<string, unknown>, config: parsed.data, model, notices: notices.slice(0, MAX_ISSUES), pathOf };
 }
 
 /** geN -> ethN, the mapping used when no host facts are at hand. */

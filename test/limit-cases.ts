@@ -1,4 +1,4 @@
-// Bodies at and just past each limit the daemons enforce (schema/limits.ts),
+// Bodies at and just past each limit the daemons enforce (features/dnsmasq/limits.ts),
 // shared by the schema test (past the limit: 422 at the path) and the checker
 // test (at the limit: the real checkers pass; one step further on the model:
 // they fail, which pins the limit to the daemon's own).

@@ -5,10 +5,11 @@
 // the pure schema/.
 import { readFileSync } from 'node:fs';
 import * as assert from 'uvu/assert';
+import { validateConfiguration as parseConfiguration } from '../features/validate.ts';
 import type { Issue } from '../schema/issues.ts';
 import type { Model } from '../schema/model.ts';
 import type { InterfaceMap } from '../schema/normalise.ts';
-import { defaultInterfaceMap, type ParseResult, parseConfiguration } from '../schema/parse.ts';
+import { defaultInterfaceMap, type ParseResult } from '../schema/parse.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: test bodies are free-form JSON that the tests mutate
 export type Json = any;

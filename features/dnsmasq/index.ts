@@ -3,6 +3,7 @@
 // allocation change needs no restart.
 import type { Feature } from '../kit/feature.ts';
 import { tmpDirToken } from '../kit/step.ts';
+import { checkDaemonLimits } from './limits.ts';
 import { dnsmasqWanted, renderDnsmasq } from './render.ts';
 
 export const DNSMASQ_FILES = {
@@ -24,6 +25,8 @@ export function dnsmasqCheckText(conf: string, hosts: string, opts: string): str
 
 export const dnsmasq: Feature = {
   name: 'dnsmasq',
+  // the DHCP option and line limits, one address per host, and bird6's router advertisement size
+  validate: checkDaemonLimits,
   paths: Object.values(DNSMASQ_FILES),
   render: (m, layout) => {
     const dns = renderDnsmasq(m, { hostsFile: layout.file(DNSMASQ_FILES.hosts), optsFile: layout.file(DNSMASQ_FILES.opts) });

@@ -2,6 +2,7 @@
 // part of the plan, the addresses it owns and the daemon it runs. The agent,
 // the executor, the checkers, the facts and the dry run all iterate over the
 // registry (features/registry.ts) instead of knowing any daemon by name.
+import type { Issue, PathOf } from '../../schema/issues.ts';
 import type { Family, Model } from '../../schema/model.ts';
 import type { Facts, LinkFact } from './facts.ts';
 import type { RootLayout } from './layout.ts';
@@ -77,6 +78,8 @@ export interface CheckSpec {
 
 export interface Feature {
   name: string;
+  /** its own rules on a valid model (what its daemon would refuse), as issues at the body's JSON paths */
+  validate?(model: Model, pathOf: PathOf): Issue[];
   /** the files it may write, relative to the root: their digests are part of the facts */
   paths: readonly string[];
   render?(model: Model, layout: RootLayout): Omit<RenderedFile, 'digest' | 'feature'>[];

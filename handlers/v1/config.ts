@@ -4,7 +4,7 @@
 // PUT would run at that moment.
 import { interfaceMap } from '../../features/kit/facts.ts';
 import { renderAll } from '../../features/render.ts';
-import { parseConfiguration } from '../../schema/parse.ts';
+import { validateConfiguration } from '../../features/validate.ts';
 import type { ApplyFailure, Context, Handler, RenderMemo } from '../context.ts';
 import { HttpError } from '../errors.ts';
 import { httpErrorResponse, jsonResponse, textResponse } from '../http.ts';
@@ -14,7 +14,7 @@ import { lockoutIssues } from './lockout.ts';
 
 /** Throws HttpError 422 with every issue when the body is not a valid configuration for this host. */
 export function renderConfig(raw: unknown, ctx: Pick<Context, 'facts' | 'state'>, key = ''): RenderMemo {
-  const parsed = parseConfiguration(raw, interfaceMap({ links: ctx.facts?.links ?? [] }));
+  const parsed = validateConfiguration(raw, interfaceMap({ links: ctx.facts?.links ?? [] }));
   if (!parsed.ok) throw new HttpError(422, 'the configuration is invalid', parsed.issues);
   if (!parsed.model.management) {
     // the firewall would then close the API to the orchestrator for good

@@ -4,13 +4,13 @@
 // schema takes, makes the checker fail with the daemon's own words.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { renderAll } from '../features/render.ts';
-import { checkRendered } from '../runtime/executor.ts';
-import { RealHost } from '../runtime/host/real.ts';
-import { LIMIT_CASES } from '../test/limit-cases.ts';
-import { withNetns } from '../test/netns.ts';
-import { accepted } from '../test/schema-kit.ts';
-import type { Model } from './model.ts';
+import { checkRendered } from '../../runtime/executor.ts';
+import { RealHost } from '../../runtime/host/real.ts';
+import type { Model } from '../../schema/model.ts';
+import { LIMIT_CASES } from '../../test/limit-cases.ts';
+import { withNetns } from '../../test/netns.ts';
+import { accepted } from '../../test/schema-kit.ts';
+import { renderAll } from '../render.ts';
 
 const ROOT = process.getuid?.() === 0;
 if (!ROOT) console.log('limits-checkers: skipped, the checkers run in a network namespace (needs root)');

@@ -4,12 +4,12 @@
 // same bodies through the daemons' own checkers.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { renderDnsmasq } from '../features/dnsmasq/render.ts';
-import { goldenCases, renderCase } from '../test/golden-cases.ts';
-import { LIMIT_CASES, v6 } from '../test/limit-cases.ts';
-import { accepted, assertIssue, issuesOf, type Json, modelOf, network, seed } from '../test/schema-kit.ts';
+import type { Model } from '../../schema/model.ts';
+import { goldenCases, renderCase } from '../../test/golden-cases.ts';
+import { LIMIT_CASES, v6 } from '../../test/limit-cases.ts';
+import { accepted, assertIssue, issuesOf, type Json, modelOf, network, seed } from '../../test/schema-kit.ts';
 import { DNSMASQ_LINE, dhcpServed, hostLineLength, optionLines } from './limits.ts';
-import type { Model } from './model.ts';
+import { renderDnsmasq } from './render.ts';
 
 const PATHS = { hostsFile: '/h', optsFile: '/o' };
 

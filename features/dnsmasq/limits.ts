@@ -15,14 +15,12 @@
 //   (proto/radv/packets.c, tbsize) and leaves out what does not fit, DNS
 //   servers first: 16 bytes of header, 32 per prefix, 8 + 16 per DNS server.
 //
-// The dnsmasq lines are mirrored from features/dnsmasq/render.ts; schema/limits.test.ts
-// holds the two together on every golden case and against the real checkers.
-import type { Issue } from './issues.ts';
-import type { Allocation, Model, Network, Subnet } from './model.ts';
-import { cidrContains, networkAddress } from './syntax.ts';
-
-/** model object (network, subnet, allocation, allocated address) -> JSON path of the body entry it came from */
-export type Origins = WeakMap<object, string>;
+// The dnsmasq lines are mirrored from ./render.ts; ./limits.test.ts holds the
+// two together on every golden case and against the real checkers. This is the
+// dnsmasq and bird6 features' part of validation (Feature.validate).
+import type { Issue, PathOf } from '../../schema/issues.ts';
+import type { Allocation, Model, Network, Subnet } from '../../schema/model.ts';
+import { cidrContains, networkAddress } from '../../schema/syntax.ts';
 
 export const DNSMASQ_LINE = 1024;
 export const DHCP_OPTION_BYTES = 255;
@@ -92,8 +90,8 @@ export function hostLineLength(n: Network, a: Allocation): number {
   return 'dhcp-host='.length + fields.reduce((sum, x) => sum + x, 0) + fields.length - 1;
 }
 
-export function checkDaemonLimits(m: Model, origins: Origins, issues: Issue[]): void {
-  const where = (o: object, fallback: string) => origins.get(o) ?? fallback;
+export function checkDaemonLimits(m: Model, where: PathOf): Issue[] {
+  const issues: Issue[] = [];
   uniqueAddresses(m, where, issues);
   for (const n of m.networks.filter(isTenant)) {
     const networkPath = where(n, 'networks');
@@ -127,6 +125,7 @@ export function checkDaemonLimits(m: Model, origins: Origins, issues: Issue[]): 
     }
     routerAdvertisement(n, networkPath, where, issues);
   }
+  return issues;
 }
 
 /** One address, one host: across all networks, an address is allocated to one MAC. */
