@@ -3,12 +3,14 @@
 // keeps BGP sessions up.
 import type { Feature } from '../kit/feature.ts';
 import { tmpDirToken } from '../kit/step.ts';
+import { checkRouterAdvertisements } from './limits.ts';
 import { renderBird6 } from './render.ts';
 
 export const BIRD6_FILE = 'etc/bird/bird6.conf';
 
 export const bird6: Feature = {
   name: 'bird6',
+  validate: checkRouterAdvertisements,
   paths: [BIRD6_FILE],
   render: (m) => [{ path: BIRD6_FILE, content: renderBird6(m), mode: 0o644 }],
   checks: (files) => [
@@ -24,6 +26,7 @@ export const bird6: Feature = {
     const pidFile = layout.file('run/bird6.pid');
     return {
       name: 'bird6',
+      validate: checkRouterAdvertisements,
       argv: ['bird6', '-f', '-c', conf, '-s', ctl, '-P', pidFile],
       pidFile,
       logFile: layout.file('log/bird6.log'),

@@ -25,7 +25,7 @@ export function dnsmasqCheckText(conf: string, hosts: string, opts: string): str
 
 export const dnsmasq: Feature = {
   name: 'dnsmasq',
-  // the DHCP option and line limits, one address per host, and bird6's router advertisement size
+  // the DHCP option and line limits, one address per host
   validate: checkDaemonLimits,
   paths: Object.values(DNSMASQ_FILES),
   render: (m, layout) => {

@@ -11,23 +11,17 @@
 // - dnsmasq refuses two dhcp-host lines with one IPv4 address ("duplicate
 //   dhcp-host IP address"). Every address of an allocation is held to that,
 //   IPv6 too: dnsmasq would hand one address to two hosts.
-// - bird 1.6 builds a router advertisement in a 1024-byte buffer
-//   (proto/radv/packets.c, tbsize) and leaves out what does not fit, DNS
-//   servers first: 16 bytes of header, 32 per prefix, 8 + 16 per DNS server.
 //
 // The dnsmasq lines are mirrored from ./render.ts; ./limits.test.ts holds the
 // two together on every golden case and against the real checkers. This is the
-// dnsmasq and bird6 features' part of validation (Feature.validate).
+// dnsmasq feature's part of validation (Feature.validate); bird6's is in
+// features/bird6/limits.ts.
 import type { Issue, PathOf } from '../../schema/issues.ts';
 import type { Allocation, Model, Network, Subnet } from '../../schema/model.ts';
 import { cidrContains, networkAddress } from '../../schema/syntax.ts';
 
 export const DNSMASQ_LINE = 1024;
 export const DHCP_OPTION_BYTES = 255;
-export const RA_BYTES = 1024;
-const RA_HEADER = 16;
-const RA_PREFIX = 32;
-const RA_RDNSS = 8;
 
 const isTenant = (n: Network) => n.type === 'internal' || n.type === 'isolated';
 
@@ -123,7 +117,6 @@ export function checkDaemonLimits(m: Model, where: PathOf): Issue[] {
         });
       }
     }
-    routerAdvertisement(n, networkPath, where, issues);
   }
   return issues;
 }
@@ -147,34 +140,4 @@ function uniqueAddresses(m: Model, where: (o: object, fallback: string) => strin
       }
     }
   }
-}
-
-/** bird6 sends one router advertisement per tenant interface: its prefixes, then its DNS servers. */
-function routerAdvertisement(n: Network, networkPath: string, where: (o: object, fallback: string) => string, issues: Issue[]): void {
-  const v6 = n.subnets.filter((s) => s.family === 6);
-  if (v6.length === 0) return;
-  const prefixes = new Set(
-    n.addresses.filter((a) => a.family === 6).map((a) => `${networkAddress(a.address, a.prefixLength)}/${a.prefixLength}`),
-  ).size;
-  const room = RA_BYTES - RA_HEADER - RA_PREFIX * prefixes;
-  if (room < 0) {
-    issues.push({
-      path: `${networkPath}.interface.addresses`,
-      message: `${prefixes} IPv6 prefixes do not fit in one router advertisement (bird6 sends at most ${RA_BYTES} bytes: ${Math.floor((RA_BYTES - RA_HEADER) / RA_PREFIX)} prefixes)`,
-    });
-    return;
-  }
-  const fit = room < RA_RDNSS ? 0 : Math.floor((room - RA_RDNSS) / 16);
-  const total = new Set(v6.flatMap((s) => s.dnsServers.filter((d) => d.includes(':')))).size;
-  if (total <= fit) return;
-  // name the subnet whose servers go past what fits
-  const seen = new Set<string>();
-  const over = v6.find((s) => {
-    for (const d of s.dnsServers) if (d.includes(':')) seen.add(d);
-    return seen.size > fit;
-  });
-  issues.push({
-    path: `${where(over ?? n, `${networkPath}.subnets`)}.dns_nameservers`,
-    message: `this network's router advertisement would carry ${total} IPv6 DNS servers; next to ${prefixes} prefixes bird6 fits ${fit} in its ${RA_BYTES} bytes`,
-  });
 }
