@@ -197,13 +197,15 @@ export class Agent implements ApiRuntime {
     }
     if (outcome.kind !== 'apply') {
       const response = outcome.kind === 'response' ? outcome.response : outcome.respond(await this.query(outcome.steps));
-      if (job.req.body !== undefined && response.status === 422) this.log.info('apply', { status: 422, duration_ms: ms(started) });
+      if (job.req.body !== undefined && response.status === 422)
+        this.log.info('apply', { request_id: requestId(job.req), status: 422, duration_ms: ms(started) });
       return { job, response };
     }
     this.memo = outcome.memo;
     const forced = this.state.dirty;
     const { response, stats, failure } = await this.apply(outcome);
     this.log.info('apply', {
+      request_id: requestId(job.req),
       status: response.status,
       duration_ms: ms(started),
       forced,
@@ -289,4 +291,6 @@ export class Agent implements ApiRuntime {
   }
 }
 
+/** set by runtime/request-id.ts; none for the start-up convergence */
+const requestId = (req: ApiRequest) => req.headers.get('x-request-id') ?? undefined;
 const ms = (since: number) => Math.round((performance.now() - since) * 10) / 10;

@@ -10,6 +10,7 @@ import type { HostPort } from './host/port.ts';
 import { RealHost } from './host/real.ts';
 import { jsonLogger, type Logger } from './log.ts';
 import { MetadataProxy, type MetadataProxyOptions } from './metadata/proxy.ts';
+import { withRequestIds } from './request-id.ts';
 import { createHttpServer, type ListenAddress, listen, parseListen } from './server.ts';
 
 export const API_PORT = 5000;
@@ -38,7 +39,7 @@ export async function serve(opts: ServeOptions): Promise<{ agent: Agent; stop: (
     statusTargets: opts.statusTargets,
     metadata: new MetadataProxy({ logger: log, ...opts.metadata }),
   });
-  const api = createApi(agent);
+  const api = withRequestIds(createApi(agent));
   // the kept configuration answers GET from the first request, before convergence
   await agent.restore();
   const servers = new Map<string, http.Server>();

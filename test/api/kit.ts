@@ -5,6 +5,7 @@ import path from 'node:path';
 import { createApi } from '../../handlers/api.ts';
 import { Agent } from '../../runtime/agent.ts';
 import { memoryLogger } from '../../runtime/log.ts';
+import { withRequestIds } from '../../runtime/request-id.ts';
 import { FakeHost, FakeMetadata } from '../fake-host/fake-host.ts';
 import { testdataDir } from '../golden-cases.ts';
 
@@ -29,7 +30,7 @@ export async function makeKit(opts: { host?: FakeHost; start?: boolean; statusTa
   const metadata = new FakeMetadata();
   const log = memoryLogger();
   const agent = new Agent({ host, root: ROOT, log, metadata, statusTargets: opts.statusTargets });
-  const api = createApi(agent);
+  const api = withRequestIds(createApi(agent));
   if (opts.start !== false) await agent.start();
   const fetch: Kit['fetch'] = (method, url, init = {}) => {
     const body = init.raw ?? (init.body === undefined ? undefined : JSON.stringify(init.body));
