@@ -4,9 +4,8 @@
 import type { AddressInfo } from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createApi } from '../../handlers/api.ts';
+import { apiFront } from '../../runtime/front.ts';
 import { memoryLogger } from '../../runtime/log.ts';
-import { withRequestIds } from '../../runtime/request-id.ts';
 import { createHttpServer } from '../../runtime/server.ts';
 import { makeKit, payload } from './kit.ts';
 
@@ -66,7 +65,7 @@ test('every answer carries x-request-id: a safe incoming one kept, anything else
 test('the http.request line carries the request id of the answer (loopback server)', async () => {
   const k = await makeKit();
   const log = memoryLogger();
-  const server = createHttpServer(withRequestIds(createApi(k.agent)), log);
+  const server = createHttpServer(apiFront(k.agent), log);
   await new Promise<void>((resolve) => server.listen({ host: '127.0.0.1', port: 0 }, resolve));
   const { port } = server.address() as AddressInfo;
   try {
