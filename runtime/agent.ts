@@ -77,6 +77,7 @@ export class Agent implements ApiRuntime {
     this.log = this.metrics.tap(opts.log);
     this.layout = rootLayout(opts.root);
     this.services = new Services(FEATURES, this.layout, opts.host, this.log, opts.metadata);
+    this.metrics.daemons.source = () => this.services.facts();
     this.announcer = new Announcer(opts.host, this.log);
     this.queries = new SharedQueries(opts.host, this.log);
     this.state = {

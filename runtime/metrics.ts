@@ -9,7 +9,9 @@ type Recorder = (m: Instruments) => void;
 
 const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
-function instruments(prom: Prom) {
+type DaemonSource = () => Record<string, { running: boolean }>;
+
+function instruments(prom: Prom, daemons: { source: DaemonSource }) {
   const register = new prom.Registry();
   prom.collectDefaultMetrics({ register, eventLoopMonitoringPrecision: 20 });
   const on = { registers: [register] };
@@ -23,6 +25,16 @@ function instruments(prom: Prom) {
     ...on,
     collect() {
       this.set(lastSuccess.at ? (Date.now() - lastSuccess.at) / 1000 : -1);
+    },
+  });
+  new prom.Gauge({
+    name: 'appliance_daemon_up',
+    help: 'whether each supervised service runs (1) or not (0)',
+    labelNames: ['daemon'],
+    ...on,
+    collect() {
+      this.reset();
+      for (const [daemon, fact] of Object.entries(daemons.source())) this.set({ daemon }, fact.running ? 1 : 0);
     },
   });
   return {
@@ -61,10 +73,12 @@ export class Metrics {
   private loading: Promise<Instruments> | null = null;
   /** observations made before prom-client is loaded, replayed once it is */
   private pending: Recorder[] = [];
+  /** the services whose up/down state appliance_daemon_up reports (set by the agent) */
+  readonly daemons: { source: DaemonSource } = { source: () => ({}) };
 
   private load(): Promise<Instruments> {
     this.loading ??= import('prom-client').then((prom) => {
-      const m = instruments(prom);
+      const m = instruments(prom, this.daemons);
       for (const r of this.pending) r(m);
       this.pending = [];
       this.loaded = m;

@@ -38,6 +38,8 @@ test('metrics are present, and move after PUTs (applied, refused) and requests',
   assert.ok((sample(after, 'appliance_plan_steps_total{kind="write-file"}') ?? 0) >= 3, 'write-file steps');
   assert.ok((sample(after, 'appliance_plan_steps_total{kind="daemon"}') ?? 0) >= 1, 'daemon steps');
   assert.ok((sample(after, 'appliance_daemon_restarts_total{daemon="dnsmasq"}') ?? 0) >= 1, 'dnsmasq started');
+  assert.is(sample(after, 'appliance_daemon_up{daemon="dnsmasq"}'), 1);
+  assert.is(sample(before, 'appliance_daemon_up{daemon="dnsmasq"}'), 0);
   const since = sample(after, 'appliance_seconds_since_last_successful_apply') ?? -1;
   assert.ok(since >= 0 && since < 60, `since ${since}`);
   assert.is(sample(after, 'appliance_http_requests_total{route="/v1/system/config",method="PUT",status="200"}'), 1);
