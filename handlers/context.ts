@@ -32,13 +32,15 @@ export interface RenderMemo {
   notices: { path: string; message: string }[];
 }
 
-export type Need = 'facts' | 'links';
+export type Need = 'facts' | 'links' | 'metrics';
 
 export interface Context {
   state: AgentState;
   facts: Facts | null;
   links: LinkFact[] | null;
   memo: RenderMemo | null;
+  /** the metrics in the Prometheus text format, for routes that need 'metrics' */
+  metrics?: string;
 }
 
 export interface ApiRequest {
@@ -98,6 +100,12 @@ export interface Route {
   /** reads the body: a Response refuses the request before it is queued */
   decode?: (req: Request) => Promise<{ body: unknown; text: string } | Response>;
   handler: Handler;
+  /** for the API description (handlers/openapi.ts) */
+  summary?: string;
+  /** every status the route answers with, and what it means */
+  responses?: Readonly<Record<number, string>>;
+  /** the media type of its successful answers: JSON unless said */
+  answers?: 'json' | 'text' | 'metrics';
 }
 
 /** What the API needs from the runtime. */

@@ -30,6 +30,7 @@ import { ApplyError, CheckError, type ExecStats, execute, runChecks } from './ex
 import { gatherFacts } from './facts.ts';
 import type { HostPort } from './host/port.ts';
 import type { Logger } from './log.ts';
+import { Metrics } from './metrics.ts';
 import { assertReachable, SharedQueries } from './queries.ts';
 import { type MetadataService, Services } from './services.ts';
 
@@ -39,6 +40,8 @@ export interface AgentOptions {
   log: Logger;
   metadata: MetadataService;
   statusTargets?: string[];
+  /** counts the agent's log lines as metrics; a fresh one when none is given */
+  metrics?: Metrics;
 }
 
 interface Job {
@@ -65,13 +68,18 @@ export class Agent implements ApiRuntime {
   private readonly announcer: Announcer;
   /** identical read-only commands in flight are shared: 50 liveness probes need not start 100 processes */
   private readonly queries: SharedQueries;
+  readonly metrics: Metrics;
+  readonly log: Logger;
 
-  constructor(private readonly opts: AgentOptions) {
+  constructor(opts: AgentOptions) {
     this.host = opts.host;
+    this.metrics = opts.metrics ?? new Metrics();
+    this.log = this.metrics.tap(opts.log);
     this.layout = rootLayout(opts.root);
-    this.services = new Services(FEATURES, this.layout, opts.host, opts.log, opts.metadata);
-    this.announcer = new Announcer(opts.host, opts.log);
-    this.queries = new SharedQueries(opts.host, opts.log);
+    this.services = new Services(FEATURES, this.layout, opts.host, this.log, opts.metadata);
+    this.metrics.daemons.source = () => this.services.facts();
+    this.announcer = new Announcer(opts.host, this.log);
+    this.queries = new SharedQueries(opts.host, this.log);
     this.state = {
       root: this.layout.root,
       applied: null,
@@ -85,10 +93,6 @@ export class Agent implements ApiRuntime {
     this.startGate = new Promise((resolve) => {
       this.openGate = resolve;
     });
-  }
-
-  get log(): Logger {
-    return this.opts.log;
   }
 
   get model() {
@@ -151,7 +155,8 @@ export class Agent implements ApiRuntime {
   async context(needs: readonly Need[]): Promise<Context> {
     const facts = needs.includes('facts') ? await this.facts() : null;
     const links = facts?.links ?? (needs.includes('links') ? await this.host.links() : null);
-    return { state: this.state, facts, links, memo: this.memo };
+    const metrics = needs.includes('metrics') ? await this.metrics.text() : undefined;
+    return { state: this.state, facts, links, memo: this.memo, ...(metrics !== undefined ? { metrics } : {}) };
   }
 
   query(steps: Step[]): Promise<QueryResult[]> {
@@ -197,13 +202,15 @@ export class Agent implements ApiRuntime {
     }
     if (outcome.kind !== 'apply') {
       const response = outcome.kind === 'response' ? outcome.response : outcome.respond(await this.query(outcome.steps));
-      if (job.req.body !== undefined && response.status === 422) this.log.info('apply', { status: 422, duration_ms: ms(started) });
+      if (job.req.body !== undefined && response.status === 422)
+        this.log.info('apply', { request_id: requestId(job.req), status: 422, duration_ms: ms(started) });
       return { job, response };
     }
     this.memo = outcome.memo;
     const forced = this.state.dirty;
     const { response, stats, failure } = await this.apply(outcome);
     this.log.info('apply', {
+      request_id: requestId(job.req),
       status: response.status,
       duration_ms: ms(started),
       forced,
@@ -289,4 +296,6 @@ export class Agent implements ApiRuntime {
   }
 }
 
+/** set by runtime/request-id.ts; none for the start-up convergence */
+const requestId = (req: ApiRequest) => req.headers.get('x-request-id') ?? undefined;
 const ms = (since: number) => Math.round((performance.now() - since) * 10) / 10;

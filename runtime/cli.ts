@@ -4,16 +4,7 @@ import { configureManagement } from './configure-management.ts';
 import type { MetadataProxyOptions } from './metadata/proxy.ts';
 import { renderCommand } from './render-command.ts';
 import { serve } from './serve.ts';
-
-const USAGE = `usage:
-  appliance render --config FILE --out DIR [--ifmap ge0=eth0,...]
-  appliance plan --config FILE [--state DIR] [--root DIR]
-  appliance serve [--listen HOST:PORT]... [--root DIR] [--status-target IP]...
-                  [--metadata-connect-timeout-ms N] [--metadata-timeout-ms N] [--metadata-rate-limit BURST/RATE|off]
-  appliance configure-management --mac MAC --address IP/PREFIX [--mtu N]
-  appliance lab up [--payload FILE] [--prefix NAME] | lab status | lab down
-  appliance image build --out DIR [--cache DIR] [--mirror URL] [--rebuild-base] [--size MIB] | image deb --out DIR
-`;
+import { COMMAND_USAGE, USAGE, VERSION } from './usage.ts';
 
 /** --metadata-rate-limit BURST/PER_SECOND or off; timeouts in milliseconds */
 function metadataOptions(values: Record<string, unknown>): Partial<MetadataProxyOptions> | string {
@@ -41,8 +32,30 @@ function metadataOptions(values: Record<string, unknown>): Partial<MetadataProxy
   return out;
 }
 
+/** a bad flag or a missing argument: one line, then the command's usage, exit 2 */
+function usageError(command: string | undefined, message: string): number {
+  const usage = (command && COMMAND_USAGE[command]) || USAGE;
+  process.stderr.write(`appliance${command ? ` ${command}` : ''}: ${message}\n${usage}`);
+  return 2;
+}
+
+const wantsHelp = (args: string[]) => args.includes('--help') || args.includes('-h');
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (command === '--version' || command === '-V') {
+    process.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
+  if (!Object.hasOwn(COMMAND_USAGE, command)) return usageError(undefined, `unknown command ${JSON.stringify(command.slice(0, 60))}`);
+  if (wantsHelp(rest)) {
+    process.stdout.write(COMMAND_USAGE[command] as string);
+    return 0;
+  }
   try {
     switch (command) {
       case 'render': {
@@ -74,10 +87,7 @@ export async function main(argv: string[]): Promise<number> {
           },
         });
         const metadata = metadataOptions(values);
-        if (typeof metadata === 'string') {
-          process.stderr.write(`${metadata}\n`);
-          return 2;
-        }
+        if (typeof metadata === 'string') return usageError('serve', metadata);
         // installed first: a SIGTERM during start-up convergence still shuts down cleanly
         const stopping = new Promise<void>((resolve) => {
           process.once('SIGTERM', () => resolve());
@@ -87,6 +97,15 @@ export async function main(argv: string[]): Promise<number> {
         await stopping;
         await stop();
         return 0;
+      }
+      case 'diff': {
+        const { values } = parseArgs({
+          args: rest,
+          options: { from: { type: 'string' }, to: { type: 'string' }, ifmap: { type: 'string' } },
+        });
+        if (!values.from || !values.to) return usageError('diff', 'needs --from and --to');
+        const { diffCommand } = await import('./diff-command.ts');
+        return await diffCommand({ from: values.from, to: values.to, ifmap: values.ifmap });
       }
       case 'configure-management': {
         const { values } = parseArgs({
@@ -117,19 +136,30 @@ export async function main(argv: string[]): Promise<number> {
           await labDown(values.prefix);
           return 0;
         }
-        process.stderr.write(USAGE);
-        return 2;
+        return usageError(
+          'lab',
+          sub === undefined ? 'missing up, status or down' : `unknown lab command ${JSON.stringify(sub.slice(0, 60))}`,
+        );
       }
       case 'image': {
+        const sub = rest[0];
+        if (sub !== 'build' && sub !== 'deb')
+          return usageError(
+            'image',
+            sub === undefined ? 'missing build or deb' : `unknown image command ${JSON.stringify(sub.slice(0, 60))}`,
+          );
         // the image build runs on a build machine, never in the appliance: loaded only here
         const { imageCommand } = await import('../image/cli.ts');
         return await imageCommand(rest);
       }
       default:
-        process.stderr.write(USAGE);
-        return command === undefined || command === '--help' ? 0 : 2;
+        return usageError(undefined, `unknown command ${JSON.stringify(command)}`);
     }
   } catch (err) {
+    // parseArgs: an unknown flag, a flag without its value, a stray argument
+    const code = (err as { code?: string }).code;
+    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))
+      return usageError(command, (err as Error).message.split('\n')[0] as string);
     process.stderr.write(`appliance ${command}: ${(err as Error).message}\n`);
     return 2;
   }

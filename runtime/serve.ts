@@ -3,13 +3,14 @@
 // management address.
 import type http from 'node:http';
 import { nicLinks } from '../features/kit/facts.ts';
-import { createApi } from '../handlers/api.ts';
 import { isLinkLocal } from '../schema/syntax.ts';
 import { Agent } from './agent.ts';
+import { apiFront } from './front.ts';
 import type { HostPort } from './host/port.ts';
 import { RealHost } from './host/real.ts';
 import { jsonLogger, type Logger } from './log.ts';
 import { MetadataProxy, type MetadataProxyOptions } from './metadata/proxy.ts';
+import { Metrics } from './metrics.ts';
 import { createHttpServer, type ListenAddress, listen, parseListen } from './server.ts';
 
 export const API_PORT = 5000;
@@ -31,14 +32,16 @@ export async function serve(opts: ServeOptions): Promise<{ agent: Agent; stop: (
     if (!at) throw new Error(`bad --listen ${JSON.stringify(text)}: expected HOST:PORT or [IPV6]:PORT`);
     fixed.push(at);
   }
+  const metrics = new Metrics();
   const agent = new Agent({
     host: opts.host ?? new RealHost(),
     root: opts.root,
     log,
     statusTargets: opts.statusTargets,
-    metadata: new MetadataProxy({ logger: log, ...opts.metadata }),
+    metrics,
+    metadata: new MetadataProxy({ logger: metrics.tap(log), ...opts.metadata }),
   });
-  const api = createApi(agent);
+  const api = apiFront(agent);
   // the kept configuration answers GET from the first request, before convergence
   await agent.restore();
   const servers = new Map<string, http.Server>();

@@ -5,6 +5,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createServerAdapter } from '@whatwg-node/server';
 import type { Logger } from './log.ts';
+import { REQUEST_ID, requestIdOf } from './request-id.ts';
 
 export interface FetchApi {
   fetch(req: Request): Promise<Response>;
@@ -47,13 +48,14 @@ export function createHttpServer(api: FetchApi, log: Logger): http.Server {
         method: req.method,
         path: req.url?.slice(0, 200),
         status: res.statusCode,
+        request_id: res.getHeader('x-request-id'),
         duration_ms: Math.round((performance.now() - started) * 10) / 10,
         remote,
       });
     });
     if (!validTarget(req.url, req.headers.host)) {
       log.warn('http.bad_target', { remote, host: String(req.headers.host ?? '').slice(0, 100) });
-      res.writeHead(400, { 'content-type': 'application/json' });
+      res.writeHead(400, { 'content-type': 'application/json', [REQUEST_ID]: requestIdOf(null) });
       res.end(JSON.stringify({ error: 'bad request target or Host header', issues: [] }));
       return;
     }

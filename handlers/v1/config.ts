@@ -101,7 +101,8 @@ export const putConfig: Handler = (req, ctx) => {
       const notices = [...memo.notices];
       // the client only reads the status: the newest body is what the router runs, and the answer says so
       if (superseded) notices.push({ path: '(body)', message: SUPERSEDED });
-      const answer: Record<string, unknown> = { configuration: memo.body };
+      // secrets (the VPN section) are withheld, as GET does
+      const answer: Record<string, unknown> = configResponse(memo.body);
       if (notices.length) answer.notices = notices;
       return jsonResponse(answer, 200, superseded ? { 'x-appliance-superseded': 'true' } : {});
     },

@@ -161,4 +161,14 @@ test('a link-local interface address is skipped, and the answer says so with its
   assert.not.ok(k.host.dump().includes('fe80::99'));
 });
 
+test('the PUT answer withholds the VPN section like GET does', async () => {
+  const k = await makeKit();
+  const body = { ...payload('seed-example'), vpn: { ipsec: [{ ipsec_site_connections: [{ psk: 'TOPSECRET' }] }] } };
+  const r = await k.put(body);
+  assert.is(r.status, 200);
+  const text = await r.text();
+  assert.not.ok(text.includes('TOPSECRET'));
+  assert.is(JSON.parse(text).configuration.vpn, '(withheld)');
+});
+
 test.run();

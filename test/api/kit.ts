@@ -2,8 +2,8 @@
 // driven through fetch(new Request(...)). No root, no sockets, no namespaces.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { createApi } from '../../handlers/api.ts';
 import { Agent } from '../../runtime/agent.ts';
+import { apiFront } from '../../runtime/front.ts';
 import { memoryLogger } from '../../runtime/log.ts';
 import { FakeHost, FakeMetadata } from '../fake-host/fake-host.ts';
 import { testdataDir } from '../golden-cases.ts';
@@ -29,7 +29,7 @@ export async function makeKit(opts: { host?: FakeHost; start?: boolean; statusTa
   const metadata = new FakeMetadata();
   const log = memoryLogger();
   const agent = new Agent({ host, root: ROOT, log, metadata, statusTargets: opts.statusTargets });
-  const api = createApi(agent);
+  const api = apiFront(agent);
   if (opts.start !== false) await agent.start();
   const fetch: Kit['fetch'] = (method, url, init = {}) => {
     const body = init.raw ?? (init.body === undefined ? undefined : JSON.stringify(init.body));

@@ -1,0 +1,86 @@
+// `appliance` help, version and usage errors, through the real entry script.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+
+const REPO = path.join(path.dirname(new URL(import.meta.url).pathname), '..');
+const run = (...args: string[]) => spawnSync(process.execPath, ['scripts/appliance.mjs', ...args], { cwd: REPO, encoding: 'utf8' });
+const COMMANDS = ['serve', 'plan', 'render', 'diff', 'configure-management', 'lab', 'image'];
+const version = JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')).version as string;
+
+test('--help lists every command and exits 0', () => {
+  for (const args of [['--help'], ['-h'], []]) {
+    const r = run(...args);
+    assert.is(r.status, 0, r.stderr);
+    for (const c of COMMANDS) assert.match(r.stdout, new RegExp(`^  ${c} +\\S`, 'm'), `${c} in ${args}`);
+    assert.is(r.stderr, '');
+  }
+});
+
+test('<command> --help prints that command usage with its flags, exit 0, nothing started', () => {
+  const flags: Record<string, string[]> = {
+    serve: ['--listen', '--root', '--status-target', '--metadata-rate-limit'],
+    plan: ['--config', '--state', '--root'],
+    render: ['--config', '--out', '--ifmap'],
+    diff: ['--from', '--to', '--ifmap'],
+    'configure-management': ['--mac', '--address', '--mtu'],
+    lab: ['--payload', '--prefix'],
+    image: ['--out', '--cache', '--mirror', '--size'],
+  };
+  for (const c of COMMANDS) {
+    const r = run(c, '--help');
+    assert.is(r.status, 0, `${c}: ${r.stderr}`);
+    assert.ok(r.stdout.startsWith(`usage: appliance ${c}`), `${c}: ${r.stdout}`);
+    for (const f of flags[c] ?? []) assert.ok(r.stdout.includes(f), `${c} --help names ${f}`);
+  }
+});
+
+test('a bad flag: one line naming it, then the command usage on stderr, exit 2', () => {
+  for (const c of ['serve', 'plan', 'render', 'diff', 'configure-management', 'image']) {
+    const args = c === 'image' ? ['image', 'deb'] : [c];
+    const r = run(...args, '--bogus-flag');
+    assert.is(r.status, 2, `${c}: ${r.stderr}`);
+    const [first, second] = r.stderr.split('\n');
+    assert.match(first ?? '', new RegExp(`^appliance ${c}: .*--bogus-flag`));
+    assert.ok(second?.startsWith(`usage: appliance ${c}`), `${c}: ${r.stderr}`);
+    assert.is(r.stdout, '');
+  }
+});
+
+test('a flag without its value and a bad serve option are usage errors too', () => {
+  const r = run('render', '--config');
+  assert.is(r.status, 2);
+  assert.match(r.stderr, /^appliance render: .*--config/);
+  const s = run('serve', '--metadata-rate-limit', 'lots');
+  assert.is(s.status, 2);
+  assert.match(s.stderr, /^appliance serve: --metadata-rate-limit must be/);
+  const d = run('diff', '--from', 'a.json');
+  assert.is(d.status, 2);
+  assert.match(d.stderr, /^appliance diff: needs --from and --to\nusage: appliance diff/);
+});
+
+test('an unknown command: one line, then the summary usage, exit 2', () => {
+  const r = run('frobnicate');
+  assert.is(r.status, 2);
+  assert.match(r.stderr, /^appliance: unknown command "frobnicate"\nusage: appliance <command>/);
+  const l = run('lab', 'sideways');
+  assert.is(l.status, 2);
+  assert.match(l.stderr, /^appliance lab: unknown lab command "sideways"\nusage: appliance lab/);
+});
+
+test('--version prints the version from package.json, in the sources and in the bundle', () => {
+  const r = run('--version');
+  assert.is(r.status, 0);
+  assert.is(r.stdout, `${version}\n`);
+  const bundle = path.join(REPO, 'dist', 'appliance.mjs');
+  if (!existsSync(bundle)) {
+    console.log('skip: no dist/appliance.mjs (npm run build)');
+    return;
+  }
+  const b = spawnSync(process.execPath, [bundle, '--version'], { encoding: 'utf8' });
+  assert.is(b.stdout, `${version}\n`, b.stderr);
+});
+
+test.run();
