@@ -63,9 +63,19 @@ async function siteFor(name: string): Promise<Site> {
   const kit = await makeKit({ host });
   const r = await kit.put(bases.get(name)?.body);
   assert.is(r.status, 200, `${name} itself is applied: ${await r.text()}`);
+  await quiet(host);
   const site = { kit, host, files: new Map([...host.files].map(([p, f]) => [p, f.content])) };
   sites.set(name, site);
   return site;
+}
+
+/** Waits until the gratuitous ARPs an apply sends after its answer are all sent. */
+async function quiet(host: RecordingHost): Promise<void> {
+  for (let still = 0; still < 5; ) {
+    const n = host.ran.length;
+    await new Promise((r) => setImmediate(r));
+    still = host.ran.length === n ? still + 1 : 0;
+  }
 }
 
 const cut = (s: string, n = 300) => (s.length > n ? `${s.slice(0, n)}…(${s.length} chars)` : s);
@@ -102,6 +112,27 @@ async function checkAccepted(name: string, site: Site, written: string[], text: 
   }
 }
 
+test('defects the property found, pinned: paths of a wrapped body, and a 500 for many invalid values', async () => {
+  const k = await makeKit();
+  const wrapped = { configuration: payload('seed-example') };
+  wrapped.configuration.networks[2].subnets[0].cidr = 'nope';
+  const r1 = await k.put(wrapped);
+  assert.is(r1.status, 422);
+  assert.equal(
+    (await r1.json()).issues.map((i: { path: string }) => i.path),
+    ['configuration.networks.2.subnets.0.cidr'],
+  );
+  // two lists of 65,536 bad addresses (515 KiB): zod's issues overflowed the stack, answered 500
+  const many = payload('seed-example');
+  const subnet = many.networks[2].subnets[0];
+  many.networks[2].subnets = [1, 2].map(() => ({ ...subnet, dns_nameservers: Array(65_536).fill('x') }));
+  const before = k.host.dump(ROOT);
+  const r2 = await k.put(many);
+  assert.is(r2.status, 422, await r2.clone().text());
+  assert.ok((await r2.json()).issues.length > 0);
+  assert.is(k.host.dump(ROOT), before);
+});
+
 const caseName = fc.oneof(
   { arbitrary: fc.constantFrom(...CASES.filter((c) => c !== 'large-scale')), weight: 199 },
   { arbitrary: fc.constantFrom(...CASES.filter((c) => c === 'large-scale')), weight: 1 },
@@ -130,11 +161,8 @@ test(`${RUNS} mutated payloads: a 4xx naming a path with the host unchanged, or 
       const after = host.dump(ROOT);
       if (after !== before) sites.delete(name);
       assert.is(after, before, `a refused body changed the host:\n${diff(before, after)}\n${where}`);
-      assert.equal(
-        host.ran.map((c) => c.argv.join(' ')),
-        [],
-        `a refused body ran commands\n${where}`,
-      );
+      const ran = host.ran.map((c) => cut(c.argv.join(' '), 120));
+      assert.is(ran.length, 0, `a refused body ran commands: ${ran.slice(0, 5).join('; ')}\n${where}`);
       assert.is(kit.metadata.tables.length, tables, `a refused body changed the metadata listeners\n${where}`);
       return;
     }

@@ -48,7 +48,14 @@ export function stackTraceIn(text: string): string | null {
 }
 
 /** Checks a 4xx answer's body; returns what is wrong, or null. `unreal` collects issue paths that name nothing in the body. */
-export function refusalProblem(status: number, text: string, body: Json, bodyBytes: number, maxBytes: number, unreal?: string[]): string | null {
+export function refusalProblem(
+  status: number,
+  text: string,
+  body: Json,
+  bodyBytes: number,
+  maxBytes: number,
+  unreal?: string[],
+): string | null {
   const trace = stackTraceIn(text);
   if (trace) return `a stack trace in the answer: ${trace}`;
   let answer: Json;
