@@ -36,7 +36,7 @@ const LINES = [
 
 /** Single metacharacters and short sequences of config syntaxes and shells. */
 const META = [
-  ';', '&', '&&', '|', '||', '`', '$(', ')', '${IFS}', '$', '>', '<', "'", '"', '\\', '#', '{', '}', '[', ']', ',', '=',
+  ';', '&', '&&', '|', '||', '`', '$(', ')', '$' + '{IFS}', '$', '>', '<', "'", '"', '\\', '#', '{', '}', '[', ']', ',', '=',
   ' ', '\t', '%s', '%n', '../', '/', '*', '?', '~', '!', '-', '--', '/32', '::', '%eth0', '0x', '\u202e', '\u200b', '\ufeff',
   '\ud800', '\udfff', 'é', 'ｇｅ０', 'gе0', '１０.０.０.１', '😀', '\u0301', '\u00a0',
 ]; // biome-ignore format: a table
@@ -136,7 +136,7 @@ export const mutations = fc.array(mutation, { minLength: 1, maxLength: 3 });
 /** Every node of a body with its path, the body itself first. */
 export function nodes(body: Json, path: Seg[] = [], out: { path: Seg[]; value: Json }[] = []) {
   out.push({ path, value: body });
-  if (Array.isArray(body)) body.forEach((v, i) => nodes(v, [...path, i], out));
+  if (Array.isArray(body)) for (const [i, v] of body.entries()) nodes(v, [...path, i], out);
   else if (body && typeof body === 'object') for (const [k, v] of Object.entries(body)) nodes(v, [...path, k], out);
   return out;
 }

@@ -82,6 +82,7 @@ export function refusalProblem(
 export function injectableLines(written: string[]): string[] {
   const out = new Set<string>();
   for (const s of written) {
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: line breaks and NUL are what is looked for
     const parts = s.split(/\r\n|[\n\r\u2028\u2029\u0085\v\f\u0000]/);
     for (const p of parts.slice(1)) {
       const t = p.trim();
@@ -109,5 +110,6 @@ export function injectedLine(after: string, before: string, injectable: string[]
 
 /** An argument of a command that holds a line break or a NUL: argv never should. */
 export function badArgument(argv: string[]): string | null {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: line breaks and NUL are what is looked for
   return argv.find((a) => /[\n\r\u0000]/.test(a)) ?? null;
 }
