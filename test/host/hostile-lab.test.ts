@@ -5,7 +5,7 @@
 // firewalls without counters, the files under the agent's root with their
 // digests, daemon pids. A refused body ({error, issues} naming a path of the
 // body, no stack trace) leaves the fingerprint as it was; an accepted one
-// carried no injected line into a file. HOSTILE_LAB_RUNS (default 120) and
+// carried no injected line into a file. HOSTILE_LAB_RUNS (default 80) and
 // HOSTILE_SEED repeat a run. Needs root.
 import { createHash } from 'node:crypto';
 import type { Dirent } from 'node:fs';
@@ -22,7 +22,7 @@ import { applyMutations, mutations, shapeOf } from '../hostile/mutate.ts';
 import { injectableLines, injectedLine, refusalProblem } from '../hostile/verdict.ts';
 import { applyOk } from './agent-checks.ts';
 
-const RUNS = Number(process.env.HOSTILE_LAB_RUNS ?? 120);
+const RUNS = Number(process.env.HOSTILE_LAB_RUNS ?? 80);
 const SEED = process.env.HOSTILE_SEED ? Number(process.env.HOSTILE_SEED) : Math.floor(Math.random() * 2 ** 31);
 
 const test = rootSuite('hostile bodies through the real API, with a fingerprint of the router');
