@@ -14,7 +14,7 @@ import type { DaemonProcess, RunOptions } from '../../runtime/host/port.ts';
 import { FakeHost, fakeNic } from '../fake-host/fake-host.ts';
 import { goldenCases } from '../golden-cases.ts';
 import { applyMutations, type Json, mutations, type Shape, shapeOf } from '../hostile/mutate.ts';
-import { badArgument, injectableLines, injectedLine, refusalProblem, stackTraceIn } from '../hostile/verdict.ts';
+import { badArgument, injectableLines, injectedLine, namesBodyPath, refusalProblem, stackTraceIn } from '../hostile/verdict.ts';
 import { type Kit, makeKit, payload, ROOT } from './kit.ts';
 
 const RUNS = Number(process.env.HOSTILE_RUNS ?? 10_000);
@@ -112,6 +112,22 @@ async function checkAccepted(name: string, site: Site, written: string[], text: 
     assert.is(got, JSON.stringify({ configuration: answer.configuration }), `${name}: GET answers what the PUT applied`);
   }
 }
+
+test('the checks themselves: paths with dotted and cut keys, a smuggled line, a stack trace', () => {
+  const body = { networks: [{ ip_addresses: { '10.0.0.3': true }, [`${'k'.repeat(70)}`]: 1 }] };
+  assert.ok(namesBodyPath(body, 'networks.0.ip_addresses.10.0.0.3'));
+  assert.ok(namesBodyPath(body, `networks.0.${'k'.repeat(64)}`));
+  assert.ok(namesBodyPath(body, 'networks.0.network_id'), 'a required key left out');
+  assert.not.ok(namesBodyPath(body, 'networks.1'));
+  assert.not.ok(namesBodyPath(body, 'configuration.networks.0'));
+  assert.not.ok(namesBodyPath(body, 'networks.0.interface.ifname'));
+  const lines = injectableLines(['ge0\nserver=/INJ/203.0.113.66', 'plain']);
+  assert.equal(lines, ['server=/INJ/203.0.113.66']);
+  assert.is(injectedLine('a\n  server=/INJ/203.0.113.66 x\n', 'a\n', lines), '  server=/INJ/203.0.113.66 x');
+  assert.is(injectedLine('a\nserver=/INJ/203.0.113.66\n', 'a\nserver=/INJ/203.0.113.66\n', lines), null, 'a line that was there before');
+  assert.ok(stackTraceIn('Error: x\n    at run (file:///srv/a.js:1:2)'));
+  assert.is(stackTraceIn('{"error":"the configuration is invalid"}'), null);
+});
 
 test('defects the property found, pinned: paths of a wrapped body, and a 500 for many invalid values', async () => {
   const k = await makeKit();

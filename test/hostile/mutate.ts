@@ -228,7 +228,7 @@ const short = (v: Json) => {
 
 /** Applies the mutations to a copy of `base` (whose shape is `shape`) and serialises it. */
 export function applyMutations(base: Json, shape: Shape, list: Mutation[]): Mutated {
-  const body = structuredClone(base);
+  let body = structuredClone(base);
   const written: string[] = [];
   const deep: string[] = [];
   const applied: string[] = [];
@@ -255,6 +255,7 @@ export function applyMutations(base: Json, shape: Shape, list: Mutation[]): Muta
       : m.op === 'number' ? shape.numbers.length ? shape.numbers : shape.members
       : m.op === 'extra' ? shape.objects
       : m.op === 'grow' ? shape.arrays
+      : m.op === 'flip' ? shape.all
       : shape.members; // biome-ignore format: a table
     const path = pickPath(list, m.at);
     if (!path) continue;
@@ -267,6 +268,11 @@ export function applyMutations(base: Json, shape: Shape, list: Mutation[]): Muta
       : m.op === 'grow' ? `grow ${where} to ${m.length} (${m.fill})`
       : `delete ${where}`,
     ); // biome-ignore format: a table
+    if (m.op === 'flip' && path.length === 0) {
+      body = structuredClone(m.to);
+      note(m.to);
+      continue;
+    }
     if (m.op === 'extra') {
       const target = path.length ? parentOf(body, path)?.[path.at(-1) as Seg] : body;
       if (target && typeof target === 'object' && !Array.isArray(target)) {
