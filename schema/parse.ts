@@ -25,18 +25,41 @@ export function unwrap(body: unknown): unknown {
   return body;
 }
 
+/** Issues of a wrapped body name their place in the body as sent: under "configuration". */
+function wrappedPaths(issues: Issue[]): Issue[] {
+  return issues.map((i) => ({ ...i, path: i.path === '(body)' ? 'configuration' : `configuration.${i.path}` }));
+}
+
 export function parseConfiguration(raw: unknown, ifmap: InterfaceMap): ParseResult {
   const body = unwrap(raw);
-  if (body === raw && raw && typeof raw === 'object' && !Array.isArray(raw) && 'configuration' in raw) {
+  if (body !== raw) {
+    const inner = parseFlat(body, ifmap);
+    return inner.ok
+      ? { ...inner, notices: wrappedPaths(inner.notices), pathOf: (o, fallback) => `configuration.${inner.pathOf(o, fallback)}` }
+      : { ok: false, issues: wrappedPaths(inner.issues) };
+  }
+  if (raw && typeof raw === 'object' && !Array.isArray(raw) && 'configuration' in raw) {
     return {
       ok: false,
       issues: [{ path: 'configuration', message: 'a wrapped body must be {"configuration": {...}} with an object and no other key' }],
     };
   }
+  return parseFlat(body, ifmap);
+}
+
+function parseFlat(body: unknown, ifmap: InterfaceMap): ParseResult {
   if (!body || typeof body !== 'object' || Array.isArray(body)) {
     return { ok: false, issues: [{ path: '(body)', message: 'must be a JSON object' }] };
   }
-  const parsed = configSchema.safeParse(body);
+  let parsed: ReturnType<typeof configSchema.safeParse>;
+  try {
+    parsed = configSchema.safeParse(body);
+  } catch (err) {
+    // zod gathers a list's issues into its parent's with push(...issues): past about 120,000
+    // issues (two lists of 65,536 bad addresses, a 515 KiB body) that overflows the stack
+    if (!(err instanceof RangeError)) throw err;
+    return { ok: false, issues: [{ path: '(body)', message: 'has too many invalid values to list them' }] };
+  }
   if (!parsed.success) return { ok: false, issues: fromZod(parsed.error) };
   const { model, issues, notices, origins } = normalise(parsed.data, ifmap);
   if (issues.length > 0) return { ok: false, issues: issues.slice(0, MAX_ISSUES) };

@@ -16,14 +16,21 @@ import { lockoutIssues } from './lockout.ts';
 export function renderConfig(raw: unknown, ctx: Pick<Context, 'facts' | 'state'>, key = ''): RenderMemo {
   const parsed = validateConfiguration(raw, interfaceMap({ links: ctx.facts?.links ?? [] }));
   if (!parsed.ok) throw new HttpError(422, 'the configuration is invalid', parsed.issues);
+  // a wrapped body's paths start at its "configuration" key
+  const at = (issues: { path: string; message: string }[]) =>
+    parsed.body === raw ? issues : issues.map((i) => ({ ...i, path: `configuration.${i.path}` }));
   if (!parsed.model.management) {
     // the firewall would then close the API to the orchestrator for good
-    throw new HttpError(422, 'the configuration is invalid', [
-      {
-        path: 'networks',
-        message: 'must include a network of type management: without it the router would be cut off from its orchestrator',
-      },
-    ]);
+    throw new HttpError(
+      422,
+      'the configuration is invalid',
+      at([
+        {
+          path: 'networks',
+          message: 'must include a network of type management: without it the router would be cut off from its orchestrator',
+        },
+      ]),
+    );
   }
   const lockout = lockoutIssues(
     parsed.body,
@@ -32,7 +39,7 @@ export function renderConfig(raw: unknown, ctx: Pick<Context, 'facts' | 'state'>
     ctx.facts?.links ?? [],
     ctx.state.apiAddresses,
   );
-  if (lockout.length) throw new HttpError(422, 'the configuration is invalid', lockout);
+  if (lockout.length) throw new HttpError(422, 'the configuration is invalid', at(lockout));
   const notices = parsed.notices;
   return { key, body: parsed.body, model: parsed.model, files: renderAll(parsed.model, ctx.state.root), notices };
 }
