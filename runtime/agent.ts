@@ -246,7 +246,8 @@ export class Agent implements ApiRuntime {
     let stats: ExecStats;
     try {
       stats = await execute(outcome.plan, this.execContext());
-      await assertReachable(this.host, this.state.apiAddresses);
+      // only a plan that changes addresses can take the API's away: others cost no extra look
+      if (outcome.plan.steps.some((s) => s.phase === 'addresses')) await assertReachable(this.host, this.state.apiAddresses);
       await this.host.writeFile(this.layout.state, state, 0o600);
     } catch (err) {
       if (!(err instanceof ApplyError)) {
