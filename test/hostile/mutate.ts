@@ -207,7 +207,9 @@ export function applyMutations(base: Json, shape: Shape, list: Mutation[]): Muta
     const [, kind, depth] = d.split(':');
     const [open, close] = kind === 'array' ? ['[', ']'] : ['{"a":', '}'];
     const n = Number(depth);
-    text = text.replace(JSON.stringify(d), () => `${open.repeat(n)}${kind === 'array' ? '1' : 'null'}${close.repeat(n)}`);
+    // the whole string literal holding the marker: string mutations may have put text around it
+    const literal = new RegExp(`"(?:[^"\\\\]|\\\\.)*?${d.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?:[^"\\\\]|\\\\.)*?"`);
+    text = text.replace(literal, () => `${open.repeat(n)}${kind === 'array' ? '1' : 'null'}${close.repeat(n)}`);
   }
   return { text, body: deep.length ? JSON.parse(text) : body, written, applied };
 }
