@@ -61,7 +61,6 @@ export class Agent implements ApiRuntime {
   readonly state: AgentState;
   private memo: RenderMemo | null = null;
   private readonly queue: Coalescer<Job, JobResult>;
-  private converged = false;
   /** PUTs wait for start-up convergence, or it would undo them */
   private readonly startGate: Promise<void>;
   private openGate: () => void = () => {};
@@ -99,10 +98,6 @@ export class Agent implements ApiRuntime {
     return this.state.applied?.model ?? null;
   }
 
-  get isConverged(): boolean {
-    return this.converged;
-  }
-
   /** Root layout, daemons left by an earlier run, then convergence to the persisted configuration. */
   async start(): Promise<void> {
     const { root, runDir, logDir, varDir, tmpDir } = this.layout;
@@ -121,7 +116,6 @@ export class Agent implements ApiRuntime {
         if (response.status !== 200) this.log.error('agent.converge_failed', { status: response.status, body: await response.text() });
       }
     } finally {
-      this.converged = true;
       this.openGate();
     }
   }

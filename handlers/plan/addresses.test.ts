@@ -2,8 +2,8 @@
 // conntrack and arping, against written-out host facts. No root, no processes.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { applyPlan, bareHost, build, floatingIpsHost, input, lines, link, nic, runStep, seedHost, show } from '../../test/plan-facts.ts';
 import { planConfiguration } from './plan.ts';
-import { applyPlan, bareHost, build, floatingIpsHost, input, lines, link, nic, runStep, seedHost, show } from './test-facts.ts';
 
 test('addresses: deletes come before adds, across all links', () => {
   const { model, files } = build(input('seed-example'));

@@ -5,8 +5,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Facts } from '../../features/kit/facts.ts';
 import { goldenCases } from '../../test/golden-cases.ts';
+import { applyPlan, bareHost, build, floatingIpsHost, hostRoutesHost, input, lines, seedHost, show } from '../../test/plan-facts.ts';
 import { planConfiguration, summarise } from './plan.ts';
-import { applyPlan, bareHost, build, floatingIpsHost, hostRoutesHost, input, lines, seedHost, show } from './test-facts.ts';
 
 // ---------------------------------------------------------------------------
 // Nothing to do

@@ -2,8 +2,8 @@
 // No root, no processes.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { build, hostRoutesHost, input, lines, runStep, seedHost } from '../../test/plan-facts.ts';
 import { planConfiguration } from './plan.ts';
-import { build, hostRoutesHost, input, lines, runStep, seedHost } from './test-facts.ts';
 
 // ---------------------------------------------------------------------------
 // Routes

@@ -7,8 +7,8 @@ import { DNSMASQ_FILES } from '../../features/dnsmasq/index.ts';
 import { FIREWALL_FILES } from '../../features/firewall/index.ts';
 import { METADATA_FILE } from '../../features/metadata/index.ts';
 import { SYSTEM_FILES } from '../../features/system/index.ts';
+import { build, input, lines, linesOf, seedHost, show } from '../../test/plan-facts.ts';
 import { planConfiguration } from './plan.ts';
-import { build, input, lines, linesOf, seedHost, show } from './test-facts.ts';
 
 /** seed-example on a host that matches it, but for older versions of these files. */
 function withChangedFiles(changed: string[]) {

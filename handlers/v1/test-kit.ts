@@ -5,7 +5,7 @@ import type { Model } from '../../schema/model.ts';
 import { defaultInterfaceMap, parseConfiguration } from '../../schema/parse.ts';
 import type { AgentState, ApiRequest, Context, Outcome } from '../context.ts';
 
-export { input } from '../plan/test-facts.ts';
+export { input } from '../../test/plan-facts.ts';
 
 export function model(body: unknown): Model {
   const parsed = parseConfiguration(body, defaultInterfaceMap());

@@ -5,15 +5,15 @@
 // can be checked for every golden case without restating the planner's rules.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { AddressFact, Facts, LinkFact, RouteFact } from '../../features/kit/facts.ts';
-import type { RenderedFile } from '../../features/kit/feature.ts';
-import { renderAll } from '../../features/render.ts';
-import { applyIpBatch } from '../../runtime/host/simulated-ip.ts';
-import type { Model } from '../../schema/model.ts';
-import { defaultInterfaceMap, parseConfiguration } from '../../schema/parse.ts';
-import { testdataDir } from '../../test/golden-cases.ts';
-import { formatPlan } from './format.ts';
-import type { Plan, Step } from './plan.ts';
+import type { AddressFact, Facts, LinkFact, RouteFact } from '../features/kit/facts.ts';
+import type { RenderedFile } from '../features/kit/feature.ts';
+import { renderAll } from '../features/render.ts';
+import { formatPlan } from '../handlers/plan/format.ts';
+import type { Plan, Step } from '../handlers/plan/plan.ts';
+import { applyIpBatch } from '../runtime/host/simulated-ip.ts';
+import type { Model } from '../schema/model.ts';
+import { defaultInterfaceMap, parseConfiguration } from '../schema/parse.ts';
+import { testdataDir } from './golden-cases.ts';
 
 export const ROOT = '/var/lib/appliance';
 export const HOSTNAME = 'ak-d22b149cee9b4eac8349c517eda00b89';
