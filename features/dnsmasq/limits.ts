@@ -18,7 +18,7 @@
 // features/bird6/limits.ts.
 import type { Issue, PathOf } from '../../schema/issues.ts';
 import type { Allocation, Model, Network, Subnet } from '../../schema/model.ts';
-import { cidrContains, networkAddress } from '../../schema/syntax.ts';
+import { cidrContains } from '../../schema/syntax.ts';
 
 export const DNSMASQ_LINE = 1024;
 export const DHCP_OPTION_BYTES = 255;

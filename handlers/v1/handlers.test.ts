@@ -3,9 +3,9 @@
 // uses) and the putConfig handler's outcomes. No root, no processes.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { applyPlan, lines, linesOf } from '../../test/plan-facts.ts';
 import { HttpError } from '../errors.ts';
 import { formatPlan } from '../plan/format.ts';
-import { applyPlan, lines, linesOf } from '../../test/plan-facts.ts';
 import { planFor, putConfig, renderConfig, SUPERSEDED } from './config.ts';
 import { agentState, context, hostFacts, input, LO, model, nic, request } from './test-kit.ts';
 
