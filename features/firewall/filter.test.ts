@@ -99,3 +99,41 @@ test('an isolated network gets DHCP, DNS and its metadata listener but is forwar
 });
 
 test.run();
+
+test('rules other features contribute come after the firewall own rules of their table, in their family only', () => {
+  const model = cases[0]?.model as (typeof cases)[number]['model'];
+  const fw = renderIptables(model, [
+    { table: 'filter', family: 4, note: 'contributed opening' },
+    { table: 'filter', chain: 'INPUT', family: 4, spec: '-p vrrp -j ACCEPT' },
+    { table: 'raw', chain: 'PREROUTING', family: 6, spec: '-d 2001:db8::/64 -j NOTRACK' },
+  ]);
+  const v4 = filterLines(fw.v4);
+  const at = v4.indexOf('-A INPUT -p vrrp -j ACCEPT');
+  assert.ok(at > 0, 'contributed rule rendered');
+  assert.is(v4[at - 1], '# contributed opening');
+  assert.ok(
+    v4.slice(at + 1).every((l) => !l.startsWith('-A INPUT')),
+    'after every INPUT rule of the firewall',
+  );
+  assert.ok(fw.v6.includes('-A PREROUTING -d 2001:db8::/64 -j NOTRACK'));
+  assert.not.ok(fw.v4.includes('NOTRACK'));
+});
+
+test('the registry hands the features contributions to the firewall', async () => {
+  const { FEATURES } = await import('../registry.ts');
+  const { renderAll } = await import('../render.ts');
+  const model = cases[0]?.model as (typeof cases)[number]['model'];
+  const probe = {
+    name: 'probe',
+    paths: [],
+    firewall: () => [{ table: 'filter' as const, chain: 'INPUT', family: 4 as const, spec: '-p vrrp -j ACCEPT' }],
+  };
+  (FEATURES as unknown as object[]).push(probe);
+  try {
+    const files = renderAll(model, '/nonexistent-root');
+    const v4 = files.find((f) => f.path.endsWith('rules.v4'));
+    assert.ok(v4?.content.includes('-A INPUT -p vrrp -j ACCEPT'));
+  } finally {
+    (FEATURES as unknown as object[]).pop();
+  }
+});

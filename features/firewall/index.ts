@@ -1,17 +1,23 @@
 // Firewall and NAT: one iptables-restore payload per family, each checked with
 // `--test` and loaded whole, so a family is replaced atomically or not at all.
+import type { Model } from '../../schema/model.ts';
 import type { Feature } from '../kit/feature.ts';
+import type { Entry } from './entries.ts';
 import { renderIptables } from './rules.ts';
 
 export const FIREWALL_FILES = { v4: 'etc/iptables/rules.v4', v6: 'etc/iptables/rules.v6' } as const;
 
 const restore = (family: 4 | 6) => (family === 4 ? 'iptables-restore' : 'ip6tables-restore');
 
-export const firewall: Feature = {
+/**
+ * The firewall feature; `contributed` gives the rules the other features declare
+ * (Feature.firewall), which the registry collects.
+ */
+export const firewallFeature = (contributed: (m: Model) => Entry[]): Feature => ({
   name: 'firewall',
   paths: Object.values(FIREWALL_FILES),
   render: (m) => {
-    const fw = renderIptables(m);
+    const fw = renderIptables(m, contributed(m));
     return [
       { path: FIREWALL_FILES.v4, content: fw.v4, mode: 0o600 },
       { path: FIREWALL_FILES.v6, content: fw.v6, mode: 0o600 },
@@ -32,4 +38,4 @@ export const firewall: Feature = {
         argv: [restore(f), '-w', '5', layout.file(FIREWALL_FILES[`v${f}`])],
         counts: 'firewall',
       })),
-};
+});

@@ -89,8 +89,9 @@ function rawRules(m: Model): Entry[] {
   return out;
 }
 
-export function firewallEntries(m: Model): Entry[] {
-  return [...filterRules(m), ...natRules(m), ...mangleRules(m), ...rawRules(m)];
+/** The whole rule list: the firewall's own rules, then those other features contribute. */
+export function firewallEntries(m: Model, contributed: readonly Entry[] = []): Entry[] {
+  return [...filterRules(m), ...natRules(m), ...mangleRules(m), ...rawRules(m), ...contributed];
 }
 
 interface TableView {
@@ -119,8 +120,8 @@ function tableViews(entries: Entry[], family: 4 | 6): TableView[] {
 
 const template = compileTemplate<{ provenance: string; family: 4 | 6; hostname: string; tables: TableView[] }>(IPTABLES_TEMPLATE);
 
-export function renderIptables(m: Model): { v4: string; v6: string } {
-  const entries = firewallEntries(m);
+export function renderIptables(m: Model, contributed: readonly Entry[] = []): { v4: string; v6: string } {
+  const entries = firewallEntries(m, contributed);
   const render = (family: 4 | 6) => template({ provenance: PROVENANCE, family, hostname: m.hostname, tables: tableViews(entries, family) });
   return { v4: render(4), v6: render(6) };
 }

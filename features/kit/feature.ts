@@ -4,6 +4,7 @@
 // registry (features/registry.ts) instead of knowing any daemon by name.
 import type { Issue, PathOf } from '../../schema/issues.ts';
 import type { Family, Model } from '../../schema/model.ts';
+import type { Entry } from '../firewall/entries.ts';
 import type { Facts, LinkFact } from './facts.ts';
 import type { RootLayout } from './layout.ts';
 import type { Phase, StepBody } from './step.ts';
@@ -91,4 +92,11 @@ export interface Feature {
   sysctlKeys?(ifnames: readonly string[]): string[];
   daemon?(layout: RootLayout): DaemonSpec;
   plan?(input: PlanInput): PhasedStep[];
+  /**
+   * Firewall rules its daemon needs (openings, NAT exemptions), appended to each
+   * table after the firewall feature's own rules. INPUT and FORWARD drop by policy
+   * and hold no catch-all DROP rule, so an appended ACCEPT takes effect; the
+   * firewall's own DROPs (management isolation) come first and still win.
+   */
+  firewall?(model: Model): Entry[];
 }
