@@ -5,21 +5,14 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { MAX_BODY_BYTES } from '../../handlers/http.ts';
 import { WELCOME } from '../../handlers/v1/root.ts';
+import { GET_PATHS } from '../get-paths.ts';
 import { makeKit, payload } from './kit.ts';
 
 const JSON_TYPE = /^application\/json; charset=utf-8$/;
 
 test('every GET path answers with and without a trailing slash, HEAD alike without a body', async () => {
   const k = await makeKit();
-  for (const p of [
-    '/v1',
-    '/v1/base',
-    '/v1/status',
-    '/v1/firewall/rules',
-    '/v1/system/interfaces',
-    '/v1/system/interface/ge0',
-    '/v1/system/config',
-  ]) {
+  for (const p of GET_PATHS) {
     for (const url of [p, `${p}/`]) {
       const get = await k.fetch('GET', url);
       assert.is(get.status, 200, url);

@@ -11,17 +11,7 @@ import { lazy, payload, removeLab, scratchLab } from '../../lab/scratch.ts';
 export const JSON_TYPE = /^application\/json;\s*charset=utf-8$/i;
 export const TEXT_TYPE = /^text\/plain;\s*charset=utf-8$/i;
 
-export const GET_PATHS = [
-  '/v1',
-  '/v1/base',
-  '/v1/status',
-  '/v1/firewall/rules',
-  '/v1/system/interfaces',
-  '/v1/system/interface/ge0',
-  '/v1/system/config',
-];
-
-export const TEXT_PATHS = new Set(['/v1', '/v1/base', '/v1/firewall/rules']);
+export { GET_PATHS, TEXT_PATHS } from '../get-paths.ts';
 
 export function slashed(p: string): string[] {
   return [p, `${p}/`];
