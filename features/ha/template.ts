@@ -4,8 +4,9 @@
 export const KEEPALIVED_TEMPLATE = `# <%= it.provenance %>
 global_defs {
     router_id <%= it.routerId %>
-    # the transition script is the agent's own file under its root
+    # the transition script is the agent's own file under its root, writable by root only
     script_user root
+    enable_script_security
     vrrp_version 3
     vrrp_garp_master_delay 1
     vrrp_garp_master_repeat 3
