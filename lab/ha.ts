@@ -128,7 +128,7 @@ export async function waitForOneMaster(lab: Lab, timeoutMs = 20_000): Promise<nu
     last = await haRoles(lab);
     const full = last.filter((r) => r.owned > 0 && r.held === r.owned && r.role === 'master');
     const empty = last.filter((r) => r.held === 0);
-    if (full.length === 1 && empty.length === last.length - 1) return last.findIndex((r) => r === full[0]);
+    if (full.length === 1 && empty.length === last.length - 1) return last.indexOf(full[0] as RouterRole);
     await sleep(100);
   }
   throw new Error(`no single primary after ${timeoutMs} ms: ${JSON.stringify(last)}`);

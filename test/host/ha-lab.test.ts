@@ -81,8 +81,17 @@ test('the primary links down: addresses move, outage measured, SNAT and floating
     await b.echoed('before');
     assert.ok(a.lines.includes('172.24.4.3 before'), a.lines.join('|'));
     assert.ok(b.lines.includes(`${fipVm.floating} before`), b.lines.join('|'));
-    // conntrackd sends the new entries to the backup at once; a moment for them to land
-    await new Promise((r) => setTimeout(r, 1000));
+    // conntrackd sends the new entries to the backup at once: both flows are in its external cache
+    const backup = lab.topo.routers?.[1];
+    const conf = path.join(backup?.root ?? '', 'etc/conntrackd/conntrackd.conf');
+    await lab.waitFor(
+      async () => {
+        const cache = (await lab.exec(backup?.ns ?? '', ['conntrackd', '-C', conf, '-e'])).stdout;
+        return [snatVm.ipv4, fipVm.ipv4].every((ip) => cache.includes(`src=${ip} dst=${UPSTREAM}`) && cache.includes('dport=7000'));
+      },
+      5000,
+      "both flows in the backup's conntrackd external cache",
+    );
     const f = await failover(lab, snatVm.ns, UPSTREAM);
     console.log(`HA failover: router ${f.from} -> ${f.to}, outage ${Math.round(f.outageMs)} ms`);
     assert.equal([f.from, f.to], [0, 1]);
