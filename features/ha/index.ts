@@ -10,7 +10,8 @@ import { CONNTRACKD_LOCK, CONNTRACKD_SOCKET, HA_FILES, renderConntrackd, renderK
 import { validateHa } from './validate.ts';
 
 /** The metadata proxy listens on gateway addresses a backup does not hold. */
-export const NONLOCAL_BIND = ['net/ipv4/ip_nonlocal_bind', 'net/ipv6/ip_nonlocal_bind'];
+// IPv4 only: an IPv6 BGP session must not be able to bind the external address on a backup
+export const NONLOCAL_BIND = ['net/ipv4/ip_nonlocal_bind'];
 
 const stop = (name: string, argv: string[]): PhasedStep => ({ phase: 'services', kind: 'daemon', name, action: 'stop', argv });
 

@@ -53,6 +53,14 @@ function client(ns: string) {
   };
 }
 
+/** bird6's view on one router: whether its router advertisements are suppressed, the BGP session's state. */
+async function bird(i: number): Promise<{ radvSuppressed: boolean; bgp: string }> {
+  const r = lab.topo.routers?.[i];
+  const out = (await lab.exec(r?.ns ?? '', ['birdc6', '-s', path.join(r?.root ?? '', 'run/bird6.ctl'), 'show', 'protocols'])).stdout;
+  const line = (name: string) => out.split('\n').find((l) => l.startsWith(name)) ?? '';
+  return { radvSuppressed: line('radv').includes('Suppressed'), bgp: line('uplink0').includes('Established') ? 'Established' : 'down' };
+}
+
 const roleSince = async (root: string) => (await readFile(path.join(root, 'run/ha-role'), 'utf8')).trim();
 
 test('exactly one router holds the gateway addresses; a VM reaches the upstream', async () => {
@@ -63,6 +71,17 @@ test('exactly one router holds the gateway addresses; a VM reaches the upstream'
     roles.map((r) => r.role),
     ['master', 'backup'],
   );
+  // the backup follows its role: no router advertisements as default router, no BGP, no DHCP answers
+  await lab.waitFor(async () => (await bird(0)).bgp === 'Established', 20_000, "the primary's BGP session");
+  assert.equal(await bird(0), { radvSuppressed: false, bgp: 'Established' });
+  assert.equal(await bird(1), { radvSuppressed: true, bgp: 'down' });
+  const leases = await Promise.all(lab.topo.vms.filter((v) => v.ipv4).map((v) => lab.dhcpState(v, 4)));
+  assert.ok(
+    leases.every((l) => l.ip),
+    'every VM has its lease',
+  );
+  const backupLog = await readFile(path.join(lab.topo.routers?.[1]?.root ?? '', 'log/dnsmasq.log'), 'utf8').catch(() => '');
+  assert.not.match(backupLog, /DHCP(OFFER|ACK)/, 'the backup answered DHCP');
   const vm = lab.topo.vms[0];
   const ping = await lab.exec(vm?.ns as string, ['ping', '-c', '2', '-W', '2', UPSTREAM]);
   assert.is(ping.exitCode, 0, ping.stdout);
@@ -96,6 +115,11 @@ test('the primary links down: addresses move, outage measured, SNAT and floating
     console.log(`HA failover: router ${f.from} -> ${f.to}, outage ${Math.round(f.outageMs)} ms`);
     assert.equal([f.from, f.to], [0, 1]);
     assert.ok(f.outageMs < 3000, `outage ${f.outageMs} ms`);
+    await lab.waitFor(
+      async () => !(await bird(1)).radvSuppressed && (await bird(0)).radvSuppressed,
+      10_000,
+      'the advertisements following the role',
+    );
     a.send('after');
     b.send('after');
     await a.echoed('after');
