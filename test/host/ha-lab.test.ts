@@ -186,4 +186,19 @@ test('a new floating IP reaches both routers; only the primary holds it', async 
   assert.equal(await Promise.all(routers.map((r) => roleSince(r.root))), before, 'the reload caused no transition');
 });
 
+test("the primary's agent restarted: keepalived and conntrackd are adopted, the start-up convergence causes no transition", async () => {
+  const routers = lab.topo.routers ?? [];
+  const before = await Promise.all(routers.map((r) => roleSince(r.root)));
+  const pid = async (name: string) => (await readFile(path.join(lab.root, `run/${name}.pid`), 'utf8')).trim();
+  const pids = [await pid('keepalived'), await pid('conntrackd')];
+  await lab.killAgent('SIGKILL');
+  await lab.startAgent();
+  const status = await routerApi(lab, routers[0] as NonNullable<typeof routers>[number], 'GET', '/v1/system/ha');
+  assert.is(status.status, 200);
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.equal([await pid('keepalived'), await pid('conntrackd')], pids, 'the same daemons');
+  assert.equal(await Promise.all(routers.map((r) => roleSince(r.root))), before, 'no transition recorded');
+  await waitForOneMaster(lab);
+});
+
 test.run();
