@@ -3,6 +3,7 @@
 import { bird6 } from './bird6/index.ts';
 import { dnsmasq } from './dnsmasq/index.ts';
 import { firewallFeature } from './firewall/index.ts';
+import { conntrackd, keepalived } from './ha/index.ts';
 import { interfaces } from './interfaces/index.ts';
 import type { Feature } from './kit/feature.ts';
 import { metadata } from './metadata/index.ts';
@@ -12,7 +13,7 @@ import { system } from './system/index.ts';
 /** the firewall with the rules every feature contributes (Feature.firewall) */
 const firewall = firewallFeature((m) => FEATURES.flatMap((f) => f.firewall?.(m) ?? []));
 
-export const FEATURES: readonly Feature[] = [system, interfaces, routes, firewall, dnsmasq, bird6, metadata];
+export const FEATURES: readonly Feature[] = [system, interfaces, routes, firewall, dnsmasq, bird6, metadata, keepalived, conntrackd];
 
 /** Every file any feature writes, relative to the root. */
 export const MANAGED_FILES: readonly string[] = FEATURES.flatMap((f) => f.paths);

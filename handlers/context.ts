@@ -32,7 +32,17 @@ export interface RenderMemo {
   notices: { path: string; message: string }[];
 }
 
-export type Need = 'facts' | 'links' | 'metrics';
+export type Need = 'facts' | 'links' | 'metrics' | 'ha';
+
+/** The VRRP role as keepalived's transition script last recorded it (features/ha), for routes that need 'ha'. */
+export interface HaFact {
+  /** master, backup or fault; null before keepalived's first transition */
+  role: string | null;
+  /** when the role was taken, seconds since the epoch */
+  since: number | null;
+  keepalived: boolean;
+  conntrackd: boolean;
+}
 
 export interface Context {
   state: AgentState;
@@ -41,6 +51,7 @@ export interface Context {
   memo: RenderMemo | null;
   /** the metrics in the Prometheus text format, for routes that need 'metrics' */
   metrics?: string;
+  ha?: HaFact;
 }
 
 export interface ApiRequest {

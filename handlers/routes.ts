@@ -7,6 +7,7 @@ import { decodeJson, textResponse } from './http.ts';
 import { openapiDocument } from './openapi.ts';
 import { getConfig, putConfig } from './v1/config.ts';
 import { getFirewallRules } from './v1/firewall.ts';
+import { getHa } from './v1/ha.ts';
 import { WELCOME } from './v1/root.ts';
 import { getStatus } from './v1/status.ts';
 import { getInterface, getInterfaces } from './v1/system.ts';
@@ -40,7 +41,7 @@ export const ROUTES: readonly Route[] = [
   {
     method: 'GET',
     path: '/v1/status',
-    needs: [],
+    needs: ['ha'],
     handler: getStatus,
     summary: 'Reachability of the status targets by family ({v4, v6} booleans)',
     responses: { 200: 'reachability by family', 500: INTERNAL },
@@ -69,6 +70,14 @@ export const ROUTES: readonly Route[] = [
     handler: getInterface,
     summary: 'One interface, by generic name (ge0, ge1, ...)',
     responses: { 200: '{interface: {...}}', 404: 'no such interface', 500: INTERNAL },
+  },
+  {
+    method: 'GET',
+    path: '/v1/system/ha',
+    needs: ['ha', 'links'],
+    handler: getHa,
+    summary: 'The VRRP role of the router (ha_resource): role, since, addresses held, daemons running',
+    responses: { 200: '{ha: {enabled, role, since, priority, peers, held, owned, keepalived, conntrackd}}', 500: INTERNAL },
   },
   {
     method: 'GET',

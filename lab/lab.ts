@@ -11,6 +11,7 @@ import { defaultInterfaceMap, parseConfiguration } from '../schema/parse.ts';
 import { type AgentOptions, type AgentProcess, startAgent } from './agent.ts';
 import { attachVm, build, managementAddress, namespaces } from './build.ts';
 import { dhcpState, startDhcp, writeDhcpFiles } from './dhcp.ts';
+import { haUp } from './ha.ts';
 import { curl, type Reply, type RequestOptions } from './http.ts';
 import {
   addNamespace,
@@ -237,6 +238,10 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
       say('pushing the payload from the management host');
       const answer = await lab.push(bodyText);
       if (answer.status !== 200) throw new Error(`the push failed with ${answer.status}: ${answer.body.slice(0, 2000)}`);
+      if (model.ha) {
+        await haUp(lab, JSON.parse(bodyText), model, say);
+        await writeFile(path.join(dir, 'lab.json'), `${JSON.stringify(topo, null, 1)}\n`);
+      }
       if (opts.dhcp !== false) {
         for (const vm of topo.vms) await lab.startDhcp(vm);
       }

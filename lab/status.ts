@@ -1,6 +1,7 @@
 // `appliance lab status`: the lab's summary as an operator reads it. The
 // interfaces as the management host's GET sees them, the VMs' leases, the BGP
 // peer's view and a metadata request from a VM.
+import { haStatusLines } from './ha.ts';
 import { Lab } from './lab.ts';
 
 interface ApiInterface {
@@ -54,5 +55,6 @@ export async function labStatus(prefix: string): Promise<string> {
     }
     out.push(`metadata from ${probe.name}: ${md.status || 'unreachable'}${seen}`);
   }
+  out.push(...(await haStatusLines(lab)));
   return `${out.join('\n')}\n`;
 }

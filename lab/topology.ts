@@ -51,6 +51,8 @@ export interface LabTopology {
   vms: LabVm[];
   /** the agent's entry script when not the default */
   agentEntry?: string;
+  /** an HA pair's routers, primary first (lab/ha.ts) */
+  routers?: { ns: string; root: string; managementAddress: string; priority: number }[];
 }
 
 export const EXT_HTTP_PORT = 8080;

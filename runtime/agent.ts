@@ -3,6 +3,7 @@
 // wins), checks before it changes anything, rolls back to the last good
 // configuration on failure and persists the applied one only after success.
 
+import { ROLE_FILE } from '../features/ha/render.ts';
 import type { Facts } from '../features/kit/facts.ts';
 import { type RootLayout, rootLayout } from '../features/kit/layout.ts';
 import type { Step } from '../features/kit/step.ts';
@@ -14,6 +15,7 @@ import type {
   ApplyFailure,
   ApplyOutcome,
   Context,
+  HaFact,
   Need,
   Outcome,
   QueryResult,
@@ -150,7 +152,20 @@ export class Agent implements ApiRuntime {
     const facts = needs.includes('facts') ? await this.facts() : null;
     const links = facts?.links ?? (needs.includes('links') ? await this.host.links() : null);
     const metrics = needs.includes('metrics') ? await this.metrics.text() : undefined;
-    return { state: this.state, facts, links, memo: this.memo, ...(metrics !== undefined ? { metrics } : {}) };
+    const ha = needs.includes('ha') ? await this.haFact() : undefined;
+    return { state: this.state, facts, links, memo: this.memo, ...(metrics !== undefined ? { metrics } : {}), ...(ha ? { ha } : {}) };
+  }
+
+  /** The role keepalived's transition script wrote (features/ha/template.ts), and whether the daemons run. */
+  private async haFact(): Promise<HaFact> {
+    const [role, since] = ((await this.host.readFile(this.layout.file(ROLE_FILE))) ?? '').trim().split(/\s+/);
+    const services = this.services.facts();
+    return {
+      role: role || null,
+      since: since ? Number(since) : null,
+      keepalived: services.keepalived?.running === true,
+      conntrackd: services.conntrackd?.running === true,
+    };
   }
 
   query(steps: Step[]): Promise<QueryResult[]> {

@@ -82,6 +82,16 @@ export interface Model {
   managementAddress: string | null;
   orchestrator: { address: string; port: number };
   labels: Record<string, string[]>;
+  /** ha_resource: a VRRP pair (features/ha); null for a single router */
+  ha: HaConfig | null;
+}
+
+/** The orchestrator's ha_config, defaults filled in. */
+export interface HaConfig {
+  /** the other routers' management addresses, canonical */
+  peers: string[];
+  /** VRRP priority: the orchestrator sends 100 for the oldest router, 50 for the other */
+  priority: number;
 }
 
 /** The metadata proxy's listener table (rendered as metadata.json). */

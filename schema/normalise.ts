@@ -31,6 +31,9 @@ interface Findings {
   origins: Origins;
 }
 
+/** VRRP priority when ha_config names none (the reference's 0 is not a valid VRRP priority). */
+export const DEFAULT_HA_PRIORITY = 100;
+
 export function normalise(config: Config, ifmap: InterfaceMap): { model: Model; issues: Issue[]; notices: Issue[]; origins: Origins } {
   const found: Findings = { issues: [], notices: [], origins: new WeakMap() };
   const { issues } = found;
@@ -66,6 +69,9 @@ export function normalise(config: Config, ifmap: InterfaceMap): { model: Model; 
       port: config.orchestrator?.metadata_port ?? DEFAULT_ORCHESTRATOR.port,
     },
     labels: config.labels ?? {},
+    ha: config.ha_resource
+      ? { peers: (config.ha_config?.peers ?? []).map((p) => p.address), priority: config.ha_config?.priority ?? DEFAULT_HA_PRIORITY }
+      : null,
   };
   return { model, issues, notices: found.notices, origins: found.origins };
 }

@@ -55,6 +55,8 @@ export function bird6View(m: Model) {
     // a route reflector client only makes sense inside one AS; bird refuses it for eBGP
     rrClient: m.asn === m.neighborAsn,
     radv,
+    // ha_resource: the default route (or the first prefix) keepalived installs on the primary only
+    trigger: m.ha ? (m.defaultV6Gateway ? '::/0' : (radv[0]?.prefixes[0]?.cidr ?? null)) : null,
   };
 }
 

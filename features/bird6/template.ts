@@ -54,6 +54,12 @@ protocol bgp <%= p.name %> {
 <% if (it.radv.length) { -%>
 
 protocol radv {
+<% if (it.trigger) { -%>
+    # high availability: a router advertises itself as default router only while it holds this route
+    trigger <%= it.trigger %>;
+    # the trigger is looked for among the routes exported to the protocol
+    export where net = <%= it.trigger %>;
+<% } -%>
 <% for (const r of it.radv) { -%>
     interface "<%= r.ifname %>" {
         max ra interval 600;

@@ -3,6 +3,7 @@
 // the subnets' host routes whose next hop is on a connected prefix.
 import type { Family, Model } from '../../schema/model.ts';
 import { cidrContains, isLinkLocal } from '../../schema/syntax.ts';
+import { vrrpOwnsLink } from '../ha/owned.ts';
 import { lines } from '../interfaces/index.ts';
 import type { RouteFact } from '../kit/facts.ts';
 import type { Feature, PhasedStep } from '../kit/feature.ts';
@@ -39,7 +40,8 @@ const dstText = (family: Family, dst: string) => (dst === 'default' && family ==
 
 export function routeCommands(m: Model, routes: readonly RouteFact[], shaken: ReadonlySet<string>): { deletes: string[]; adds: string[] } {
   const managed = new Set(m.networks.map((n) => n.ifname));
-  const wanted = wantedRoutes(m);
+  // under ha_resource keepalived holds the routes through the links it owns (virtual_routes)
+  const wanted = wantedRoutes(m).filter((w) => !vrrpOwnsLink(m, w.dev));
   const same = (w: WantedRoute, r: RouteFact) => r.family === w.family && r.dst === w.dst && r.gateway === w.gateway && r.dev === w.dev;
   const deletes = routes
     .filter((r) => r.protocol === 'static' && r.dev !== null && managed.has(r.dev))

@@ -36,7 +36,10 @@ export const getStatus: Handler = (_req, ctx) => {
     steps: probes.map((p) => ({ phase: 'check', kind: 'run', reason: `status probe ${p.t}`, argv: pingArgv(p.family, p.t) })),
     respond: (results) => {
       const ok = results.map((r) => r.exitCode === 0);
-      return jsonResponse(statusResponse({ v4: ok.slice(0, targets.v4.length), v6: ok.slice(targets.v4.length) }));
+      const reach = statusResponse({ v4: ok.slice(0, targets.v4.length), v6: ok.slice(targets.v4.length) });
+      // an HA router says its VRRP role too (GET /v1/system/ha has the details)
+      const ha = ctx.state.applied?.model.ha ? { ha_role: ctx.ha?.role ?? 'unknown' } : {};
+      return jsonResponse({ ...reach, ...ha });
     },
   };
 };

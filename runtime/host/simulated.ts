@@ -106,6 +106,7 @@ export class FakeHost implements HostPort {
         return this.running('bird6') ? r(0, 'BIRD 1.6.8 ready.\nReconfigured\n') : r(1, '', 'Unable to connect to server');
       case 'dnsmasq':
       case 'bird6':
+      case 'keepalived':
       case 'arping':
         return r(0);
       case 'conntrack':
@@ -198,6 +199,12 @@ export class FakeHost implements HostPort {
     for (const [i, a] of argv.entries()) {
       if (a.startsWith('--pid-file=')) this.files.set(a.slice(11), { content: `${pid}\n`, mode: 0o644 });
       if (a === '-P' || a === '-s') this.files.set(argv[i + 1] ?? '', { content: a === '-P' ? `${pid}\n` : '', mode: 0o600 });
+      if (a === '--pid') this.files.set(argv[i + 1] ?? '', { content: `${pid}\n`, mode: 0o644 });
+      // conntrackd's control socket is named in its file (UNIX { Path ... })
+      if (argv[0] === 'conntrackd' && a === '-C') {
+        const socket = /^\s*Path\s+(\S+)/m.exec(this.files.get(argv[i + 1] ?? '')?.content ?? '')?.[1];
+        if (socket) this.files.set(socket, { content: '', mode: 0o600 });
+      }
     }
     return { pid, exited, unref: () => {} };
   }
