@@ -97,6 +97,7 @@ export class Daemon {
     const child = await this.host.spawnDaemon(argv, logFile);
     this.child = child;
     this.starts += 1;
+    if (this.spec.supervisorWritesPid) await this.host.writeFile(pidFile, `${child.pid}\n`, 0o644);
     let ended: { code: number | null; signal: string | null; error?: string } | null = null;
     void child.exited.then((how) => {
       ended = how;

@@ -1,5 +1,6 @@
 // The internal model every renderer and handler works from. Built by
 // normalise() from a validated PUT body; interface names are already host names.
+import type { VpnConnection } from './vpn-model.ts';
 
 export type Family = 4 | 6;
 export type NetworkType = 'management' | 'external' | 'internal' | 'isolated';
@@ -82,6 +83,8 @@ export interface Model {
   managementAddress: string | null;
   orchestrator: { address: string; port: number };
   labels: Record<string, string[]>;
+  /** site-to-site IPsec connections (vpn.ipsec[].ipsec_connections[]) */
+  vpn: VpnConnection[];
 }
 
 /** The metadata proxy's listener table (rendered as metadata.json). */

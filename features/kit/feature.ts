@@ -68,6 +68,8 @@ export interface DaemonSpec {
   staleFiles: string[];
   /** a string its command line carries, so a pid file's owner can be recognised after a restart */
   marker: string;
+  /** the daemon writes no pid file of its own: the supervisor writes the spawned pid to pidFile */
+  supervisorWritesPid?: boolean;
 }
 
 export interface CheckSpec {
