@@ -29,7 +29,21 @@ export function planVpn(input: PlanInput, daemonArgv: string[]): PhasedStep[] {
   const { model, facts, changed, force, layout, previous } = input;
   const running = facts.services[CHARON]?.running === true;
   const wanted = model.vpn.some((c) => c.enabled);
-  if (!wanted) return running ? [{ phase: 'services', kind: 'daemon', name: CHARON, action: 'stop', argv: daemonArgv }] : [];
+  if (!wanted) {
+    const stop: PhasedStep[] = running ? [{ phase: 'services', kind: 'daemon', name: CHARON, action: 'stop', argv: daemonArgv }] : [];
+    // no key stays on disk once the section is gone
+    const stale = Object.values(VPN_FILES).filter((p) => facts.files[p] !== undefined && !input.files.some((f) => f.path === p));
+    if (stale.length) {
+      stop.push({
+        phase: 'services',
+        kind: 'run',
+        reason: 'vpn remove files',
+        argv: ['rm', '-f', ...stale.map((p) => layout.file(p))],
+        service: CHARON,
+      });
+    }
+    return stop;
+  }
   const steps: PhasedStep[] = [];
   if (!running) steps.push({ phase: 'services', kind: 'daemon', name: CHARON, action: 'start', argv: daemonArgv });
   else if (changed.has(VPN_FILES.strongswan))

@@ -161,7 +161,9 @@ swanctl {
 `;
 }
 
+/** Nothing without a VPN section: the plan removes the files when the section goes. */
 export function renderVpn(m: Model, layout: Pick<RootLayout, 'file'>) {
+  if (m.vpn.length === 0) return [];
   return [
     { path: VPN_FILES.swanctl, content: renderSwanctl(m.vpn), mode: 0o644 },
     { path: VPN_FILES.secrets, content: renderSecrets(m.vpn), mode: 0o600 },

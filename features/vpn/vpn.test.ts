@@ -156,6 +156,11 @@ test('plan: start and load; an identical push nothing; a changed key re-keys onl
 
   const stop = vpnSteps(planOf(input('seed-example'), up, body())).join('\n');
   assert.match(stop, /daemon charon stop/);
+  assert.match(stop, /run vpn remove files: rm -f \S+\/etc\/swanctl\/swanctl\.conf \S+\/etc\/swanctl\/secrets\.conf/);
+  assert.equal(
+    build(input('seed-example')).files.filter((f) => f.feature === 'vpn'),
+    [],
+  );
 });
 
 test('neither the text plan nor the JSON dry run shows a key', () => {

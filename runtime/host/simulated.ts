@@ -117,6 +117,9 @@ export class FakeHost implements HostPort {
         return r(0);
       case 'ping':
         return r(this.reachable.has(last) ? 0 : 1);
+      case 'rm':
+        for (const f of argv.slice(1).filter((a) => !a.startsWith('-'))) this.files.delete(f);
+        return r(0);
       case 'swanctl':
         return this.running('charon-systemd') ? r(0) : r(1, '', 'connecting to the vici socket failed: No such file or directory');
       default:
