@@ -2,6 +2,7 @@
 // interfaces as the management host's GET sees them, the VMs' leases, the BGP
 // peer's view and a metadata request from a VM.
 import { Lab } from './lab.ts';
+import { siteSas } from './vpn.ts';
 
 interface ApiInterface {
   ifname: string;
@@ -53,6 +54,16 @@ export async function labStatus(prefix: string): Promise<string> {
       seen = ` ${md.body.slice(0, 80)}`;
     }
     out.push(`metadata from ${probe.name}: ${md.status || 'unreachable'}${seen}`);
+  }
+  if (t.vpn?.length) {
+    const vpn = await lab.api('GET', '/v1/system/vpn');
+    out.push(`VPN (GET /v1/system/vpn: ${vpn.status}):`);
+    const states = vpn.status === 200 ? (JSON.parse(vpn.body).connections as { id: string; state: string; since_s: number | null }[]) : [];
+    for (const c of states) out.push(`  ${c.id} ${c.state}${c.since_s !== null ? ` for ${c.since_s}s` : ''}`);
+    for (const site of t.vpn) {
+      const sas = (await siteSas(site)).trim().split('\n')[0] || 'no SA';
+      out.push(`  site ${site.ns} (${site.peerAddress}, host ${site.hostAddress} in ${site.hostNs}): ${sas}`);
+    }
   }
   return `${out.join('\n')}\n`;
 }

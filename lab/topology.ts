@@ -3,6 +3,7 @@
 import type { Model, Network, V6Mode } from '../schema/model.ts';
 import { firstAddress } from '../schema/normalise.ts';
 import { cidrContains } from '../schema/syntax.ts';
+import type { LabVpnSite } from './vpn.ts';
 
 export interface LabNic {
   index: number;
@@ -51,6 +52,8 @@ export interface LabTopology {
   vms: LabVm[];
   /** the agent's entry script when not the default */
   agentEntry?: string;
+  /** remote VPN sites, one per enabled connection (lab/vpn.ts) */
+  vpn?: LabVpnSite[];
 }
 
 export const EXT_HTTP_PORT = 8080;
