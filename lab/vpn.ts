@@ -12,7 +12,9 @@ import type { Model } from '../schema/model.ts';
 import { parseCidr } from '../schema/syntax.ts';
 import type { VpnConnection } from '../schema/vpn-model.ts';
 import { addNamespace, inNs, ipBatch, sleep, spawnIn, sysctlIn, veth } from './netns.ts';
+import { echoArgv } from './services.ts';
 import type { LabTopology } from './topology.ts';
+import { VM_HTTP_PORT } from './topology.ts';
 
 export interface LabVpnSite {
   /** the connection id */
@@ -134,6 +136,7 @@ export async function buildVpnSites(t: LabTopology, model: Model): Promise<void>
       await sleep(50);
     }
     await configureSite(site, c);
+    await spawnIn(site.hostNs, echoArgv('http-echo', '0.0.0.0', VM_HTTP_PORT, `vpn-host-${k + 1}`), path.join(site.dir, 'http.log'));
   }
 }
 
