@@ -64,8 +64,7 @@ export function vpnSites(model: Model, prefix: string, dir: string): LabVpnSite[
       if (!subnet)
         throw new Error(`VPN ${c.id}: the lab puts the peer ${c.peerAddress} on the external network, which has no subnet for it`);
       const inside = parseCidr(c.peerTs[0] ?? '');
-      if (!inside || inside.family !== 4 || inside.prefixLength > 29)
-        throw new Error(`VPN ${c.id}: the lab needs an IPv4 peer CIDR of /29 or wider`);
+      if (inside?.family !== 4 || inside.prefixLength > 29) throw new Error(`VPN ${c.id}: the lab needs an IPv4 peer CIDR of /29 or wider`);
       return {
         id: c.id,
         ns: `${prefix}-vs${k + 1}`,
