@@ -11,7 +11,7 @@ export const VPN_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 const vpnId = z.string().regex(VPN_ID, 'must be an id of at most 64 letters, digits, "_" and "-"');
 
 const FQDN = /^@?[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*$/;
-const EMAIL = /^[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*$/;
+const EMAIL = /^[A-Za-z0-9._+-]{1,64}@[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*$/;
 
 /** An IKE identity: an address, a host name (optionally "@name") or user@domain. */
 export const vpnIdentity = z
