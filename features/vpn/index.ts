@@ -5,7 +5,7 @@
 import type { Feature } from '../kit/feature.ts';
 import { vpnFirewall } from './firewall.ts';
 import { CHARON, planVpn } from './plan.ts';
-import { renderVpn, VICI_SOCKET, VPN_FILES } from './render.ts';
+import { CHARON_LOG, renderVpn, VICI_SOCKET, VPN_FILES } from './render.ts';
 import { checkVpn } from './validate.ts';
 
 export const vpn: Feature = {
@@ -21,7 +21,7 @@ export const vpn: Feature = {
       // charon-systemd: no pid file of its own (charon's is fixed at /var/run/charon.pid, one per machine)
       argv: ['env', `STRONGSWAN_CONF=${conf}`, 'charon-systemd'],
       pidFile: layout.file('run/charon.pid'),
-      logFile: layout.file('log/charon.log'),
+      logFile: layout.file(CHARON_LOG),
       readyFile: socket,
       staleFiles: [socket],
       // charon-systemd's command line carries no path of ours (env execs it)

@@ -15,6 +15,8 @@ export const VPN_FILES = {
   strongswan: 'etc/strongswan/strongswan.conf',
 } as const;
 export const VICI_SOCKET = 'run/charon.vici';
+/** charon's stderr, where the supervisor sends it */
+export const CHARON_LOG = 'log/charon.log';
 /** kernel-libipsec's TUN device: decrypted traffic comes in and cleartext for the tunnels goes out here */
 export const TUNNEL_IFNAME = 'ipsec0';
 

@@ -176,6 +176,24 @@ list-sa event {${B} {uniqueid=4 version=1 state=CONNECTING local-host=172.24.4.3
 list-sas reply {}
 `;
 
+const LOG = `2026-11-30T03:57:40 09[IKE] <${A}|1> initiating IKE_SA ${A}[1] to 172.24.4.50
+2026-11-30T03:57:41 15[IKE] <${A}|1> CHILD_SA ${A}{1} established with SPIs c1_i c2_o and TS 10.0.0.0/24 === 192.168.50.0/24
+2026-11-30T03:58:00 11[IKE] <${B}|2> initiating IKE_SA ${B}[2] to 172.24.4.60
+2026-11-30T03:58:01 12[IKE] <${B}|2> received AUTHENTICATION_FAILED notify error
+2026-11-30T03:58:01 12[IKE] <${B}|2> deleting IKE_SA ${B}[2] between 172.24.4.3[172.24.4.3]...172.24.4.60[172.24.4.60]
+`;
+
+test('state from the log: when each state began, and why a connection is down', () => {
+  const { model } = build(body());
+  const [a, b] = connectionStates(
+    model.vpn,
+    `list-sa event {${A} {state=ESTABLISHED child-sas {x {state=INSTALLED install-time=5}}}}`,
+    LOG,
+  );
+  assert.equal([a?.state, a?.changed_at, a?.last_error], ['up', '2026-11-30T03:57:41', null]);
+  assert.equal([b?.state, b?.changed_at, b?.last_error], ['down', '2026-11-30T03:58:01', 'received AUTHENTICATION_FAILED notify error']);
+});
+
 test('state: up with its age, connecting, disabled; down when charon says nothing', () => {
   assert.is(parseVici(LIST_SAS).length, 3);
   const { model } = build(body());

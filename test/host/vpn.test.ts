@@ -39,7 +39,7 @@ test.after(async () => {
   if (lab) await removeLab(lab);
 });
 
-type State = { id: string; state: string; since_s: number | null };
+type State = { id: string; state: string; since_s: number | null; changed_at: string | null; last_error: string | null };
 async function states(l: Lab): Promise<Record<string, State>> {
   const r = await l.api('GET', '/v1/system/vpn');
   assert.is(r.status, 200, r.body);
@@ -169,7 +169,10 @@ test('a wrong key leaves the tunnel down, says so in the state and the log; remo
   b.vpn.ipsec[0].ipsec_connections[1].psk = 'a brand new key for site b';
   assert.is((await push(l, b)).status, 200);
   await waitState(l, '0c3e', 'down');
-  assert.is((await states(l))['3a9d']?.state, 'up');
+  const now = await states(l);
+  assert.is(now['3a9d']?.state, 'up');
+  assert.match(now['0c3e']?.last_error ?? '', /AUTHENTICATION_FAILED|failed/);
+  assert.ok(now['0c3e']?.changed_at, 'the time the connection went down');
   const log = readFileSync(path.join(l.root, 'log/charon.log'), 'utf8');
   assert.match(log, /AUTHENTICATION_FAILED|authentication of .* failed/);
   for (const k of [...KEYS, 'not what the peer has']) assert.not.ok(log.includes(k), 'the log holds a key');
