@@ -35,6 +35,7 @@ export interface Results {
   api?: ApiBench;
   startup?: StartupBench & { rss_after_large_cold_push_mb: number | null };
   metadata_proxy?: MetadataProxyBench;
+  vpn?: import('./vpn.ts').VpnBench;
   errors: Record<string, string>;
   duration_s?: number;
 }

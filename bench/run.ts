@@ -6,9 +6,10 @@
 //   api      GETs under load and the liveness probe during applies (large-scale)
 //   startup  `node dist/appliance.mjs serve` (the production bundle) to its first 200, and its memory
 //   metadata the metadata proxy against its upstream called directly (bench/metadata-proxy.ts)
+//   vpn      PUT to the first packet through a site-to-site tunnel (bench/vpn.ts)
 //
 // Options: --json FILE (write the figures), --quick (fewer repetitions),
-// --only render,apply,api,startup,metadata. Needs root (network namespaces).
+// --only render,apply,api,startup,metadata,vpn. Needs root (network namespaces).
 // Targets are printed beside the figures and never asserted: the exit status
 // is 0 unless a section could not run.
 import { spawnSync } from 'node:child_process';
@@ -33,8 +34,9 @@ import {
 } from './report.ts';
 import { benchStartup } from './startup.ts';
 import { progress, round } from './stats.ts';
+import { benchVpn, printVpn } from './vpn.ts';
 
-const SECTIONS = ['render', 'apply', 'api', 'startup', 'metadata'] as const;
+const SECTIONS = ['render', 'apply', 'api', 'startup', 'metadata', 'vpn'] as const;
 type Section = (typeof SECTIONS)[number];
 
 function machine(): Record<string, unknown> {
@@ -88,7 +90,7 @@ async function main(): Promise<number> {
     },
   });
   if (values.help) {
-    console.log('usage: npm run bench -- [--json FILE] [--quick] [--only render,apply,api,startup,metadata]');
+    console.log('usage: npm run bench -- [--json FILE] [--quick] [--only render,apply,api,startup,metadata,vpn]');
     return 0;
   }
   const only = new Set(
@@ -100,7 +102,7 @@ async function main(): Promise<number> {
   for (const s of only) if (!SECTIONS.includes(s as Section)) throw new Error(`unknown section ${s}; known: ${SECTIONS.join(', ')}`);
   const want = (s: Section) => only.has(s);
   const quick = values.quick === true;
-  const needsRoot = want('apply') || want('api') || want('startup');
+  const needsRoot = want('apply') || want('api') || want('startup') || want('vpn');
   if (needsRoot && process.getuid?.() !== 0) throw new Error('the apply, api and startup benchmarks need root (network namespaces)');
 
   const metadataRequests = quick ? 500 : 2000;
@@ -167,6 +169,11 @@ async function main(): Promise<number> {
         results.metadata_proxy = await benchMetadataProxy({ requests: metadataRequests, concurrency: 20 });
       });
     }
+    if (want('vpn')) {
+      await section('vpn', async () => {
+        results.vpn = await benchVpn({ prefix: `${base}v`, runs: quick ? 2 : 5, register });
+      });
+    }
   } finally {
     await cleanup();
   }
@@ -186,6 +193,7 @@ async function main(): Promise<number> {
   if (results.api) printApi(results.api);
   if (results.startup) printStartup(results.startup);
   if (results.metadata_proxy) printMetadata(results.metadata_proxy, metadataRequests);
+  if (results.vpn) printVpn(results.vpn);
   printTargets(results.targets);
   console.log(
     `\nwhole run: ${results.duration_s} s; load average (1, 5, 15 min) at the start ${m.loadavg_start}, at the end ${m.loadavg_end}`,

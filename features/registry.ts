@@ -9,11 +9,12 @@ import type { Feature } from './kit/feature.ts';
 import { metadata } from './metadata/index.ts';
 import { routes } from './routes/index.ts';
 import { system } from './system/index.ts';
+import { vpn } from './vpn/index.ts';
 
 /** the firewall with the rules every feature contributes (Feature.firewall) */
 const firewall = firewallFeature((m) => FEATURES.flatMap((f) => f.firewall?.(m) ?? []));
 
-export const FEATURES: readonly Feature[] = [system, interfaces, routes, firewall, dnsmasq, bird6, metadata, keepalived, conntrackd];
+export const FEATURES: readonly Feature[] = [system, interfaces, routes, firewall, dnsmasq, bird6, metadata, keepalived, conntrackd, vpn];
 
 /** Every file any feature writes, relative to the root. */
 export const MANAGED_FILES: readonly string[] = FEATURES.flatMap((f) => f.paths);

@@ -11,6 +11,7 @@ import { getHa } from './v1/ha.ts';
 import { WELCOME } from './v1/root.ts';
 import { getStatus } from './v1/status.ts';
 import { getInterface, getInterfaces } from './v1/system.ts';
+import { getVpn } from './v1/vpn.ts';
 
 const welcome: Route['handler'] = () => ({ kind: 'response', response: textResponse(WELCOME) });
 
@@ -84,8 +85,19 @@ export const ROUTES: readonly Route[] = [
     path: '/v1/system/config',
     needs: [],
     handler: getConfig,
-    summary: 'The configuration last applied (the vpn section withheld)',
+    summary: 'The configuration last applied (the VPN pre-shared keys withheld)',
     responses: { 200: '{configuration: {...}}', 500: INTERNAL },
+  },
+  {
+    method: 'GET',
+    path: '/v1/system/vpn',
+    needs: [],
+    handler: getVpn,
+    summary: 'The site-to-site IPsec connections and their state (up, connecting, down, disabled); never a key',
+    responses: {
+      200: '{charon, connections: [{id, vpnservice_id, peer_address, state, since_s, local_cidrs, peer_cidrs}]}',
+      500: INTERNAL,
+    },
   },
   {
     method: 'PUT',

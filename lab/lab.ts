@@ -27,6 +27,7 @@ import {
 import { APPLIANCE, DEFAULT_PAYLOAD, labDir } from './paths.ts';
 import { bgpState, startServices, startVmServices } from './services.ts';
 import { buildTopology, type LabTopology, type LabVm } from './topology.ts';
+import { buildVpnSites, vpnSites } from './vpn.ts';
 
 /** the agent's API port (runtime/serve.ts API_PORT) */
 export const API_PORT = 5000;
@@ -218,6 +219,7 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
   await mkdir(dir, { recursive: true, mode: 0o755 });
   const topo = buildTopology(model, prefix, dir, opts.maxVmsPerNetwork ?? 4);
   if (opts.agentEntry) topo.agentEntry = path.resolve(opts.agentEntry);
+  topo.vpn = vpnSites(model, prefix, dir);
   await writeFile(path.join(dir, 'lab.json'), `${JSON.stringify(topo, null, 1)}\n`);
   await writeFile(path.join(dir, 'payload.json'), bodyText);
   await writeDhcpFiles(dir);
@@ -225,6 +227,7 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
   try {
     say(`building ${namespaces(topo).length} namespaces`);
     await build(topo, model);
+    await buildVpnSites(topo, model);
     if (opts.services !== false) await startServices(topo);
     if (topo.mgmt && opts.configureManagement !== false) {
       say('configuring the management interface (first boot)');

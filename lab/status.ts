@@ -3,6 +3,7 @@
 // peer's view and a metadata request from a VM.
 import { haStatusLines } from './ha.ts';
 import { Lab } from './lab.ts';
+import { siteSas } from './vpn.ts';
 
 interface ApiInterface {
   ifname: string;
@@ -56,5 +57,27 @@ export async function labStatus(prefix: string): Promise<string> {
     out.push(`metadata from ${probe.name}: ${md.status || 'unreachable'}${seen}`);
   }
   out.push(...(await haStatusLines(lab)));
+  if (t.vpn?.length) {
+    const vpn = await lab.api('GET', '/v1/system/vpn');
+    out.push(`VPN (GET /v1/system/vpn: ${vpn.status}):`);
+    const states =
+      vpn.status === 200
+        ? (JSON.parse(vpn.body).connections as {
+            id: string;
+            state: string;
+            since_s: number | null;
+            changed_at: string | null;
+            last_error: string | null;
+          }[])
+        : [];
+    for (const c of states) {
+      const since = c.since_s !== null ? ` for ${c.since_s}s` : c.changed_at ? ` since ${c.changed_at}` : '';
+      out.push(`  ${c.id} ${c.state}${since}${c.last_error ? ` (${c.last_error})` : ''}`);
+    }
+    for (const site of t.vpn) {
+      const sas = (await siteSas(site)).trim().split('\n')[0] || 'no SA';
+      out.push(`  site ${site.ns} (${site.peerAddress}, host ${site.hostAddress} in ${site.hostNs}): ${sas}`);
+    }
+  }
   return `${out.join('\n')}\n`;
 }

@@ -3,6 +3,7 @@
 import type { Model, Network, V6Mode } from '../schema/model.ts';
 import { firstAddress } from '../schema/normalise.ts';
 import { cidrContains } from '../schema/syntax.ts';
+import type { LabVpnSite } from './vpn.ts';
 
 export interface LabNic {
   index: number;
@@ -53,6 +54,8 @@ export interface LabTopology {
   agentEntry?: string;
   /** an HA pair's routers, primary first (lab/ha.ts) */
   routers?: { ns: string; root: string; managementAddress: string; priority: number }[];
+  /** remote VPN sites, one per enabled connection (lab/vpn.ts) */
+  vpn?: LabVpnSite[];
 }
 
 export const EXT_HTTP_PORT = 8080;

@@ -157,7 +157,14 @@ async function runStepOrFail(ctx: ExecContext, step: Step, index: number, stats:
 
 /** Neighbouring steps of one parallel phase, but never two actions on one service at once. */
 function batches(steps: Step[]): { index: number; step: Step }[][] {
-  const service = (s: Step) => (s.kind === 'daemon' || s.kind === 'signal' ? s.name : s.kind === 'metadata' ? 'metadata' : null);
+  const service = (s: Step) =>
+    s.kind === 'daemon' || s.kind === 'signal'
+      ? s.name
+      : s.kind === 'metadata'
+        ? 'metadata'
+        : s.kind === 'run'
+          ? (s.service ?? null)
+          : null;
   const out: { index: number; step: Step }[][] = [];
   steps.forEach((step, index) => {
     const last = out.at(-1);

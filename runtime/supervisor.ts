@@ -96,8 +96,8 @@ export class Daemon {
     const logStart = (await this.host.fileSize(logFile)) ?? 0;
     const child = await this.host.spawnDaemon(argv, logFile);
     this.child = child;
-    if (this.spec.agentWritesPid) await this.host.writeFile(pidFile, `${child.pid}\n`, 0o644);
     this.starts += 1;
+    if (this.spec.supervisorWritesPid) await this.host.writeFile(pidFile, `${child.pid}\n`, 0o644);
     let ended: { code: number | null; signal: string | null; error?: string } | null = null;
     void child.exited.then((how) => {
       ended = how;

@@ -1,5 +1,6 @@
 // The internal model every renderer and handler works from. Built by
 // normalise() from a validated PUT body; interface names are already host names.
+import type { VpnConnection } from './vpn-model.ts';
 
 export type Family = 4 | 6;
 export type NetworkType = 'management' | 'external' | 'internal' | 'isolated';
@@ -84,6 +85,8 @@ export interface Model {
   labels: Record<string, string[]>;
   /** ha_resource: a VRRP pair (features/ha); null for a single router */
   ha: HaConfig | null;
+  /** site-to-site IPsec connections (vpn.ipsec[].ipsec_connections[]) */
+  vpn: VpnConnection[];
 }
 
 /** The orchestrator's ha_config, defaults filled in. */

@@ -9,6 +9,7 @@ import type { Issue } from './issues.ts';
 import type { Allocation, InterfaceAddress, Model, Network, NetworkType, Subnet, V6Mode } from './model.ts';
 import type { Config } from './payload.ts';
 import { cidrContains, compareAddresses, eui64Address, isLinkLocal } from './syntax.ts';
+import { buildVpn } from './vpn-model.ts';
 
 export const DEFAULT_ASN = 64512;
 export const DEFAULT_ORCHESTRATOR = { address: 'fdca:3ba5:a17a:acda::1', port: 9697 };
@@ -72,6 +73,7 @@ export function normalise(config: Config, ifmap: InterfaceMap): { model: Model; 
     ha: config.ha_resource
       ? { peers: (config.ha_config?.peers ?? []).map((p) => p.address), priority: config.ha_config?.priority ?? DEFAULT_HA_PRIORITY }
       : null,
+    vpn: buildVpn(config.vpn, networks, issues),
   };
   return { model, issues, notices: found.notices, origins: found.origins };
 }

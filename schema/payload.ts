@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { zAddress, zCidr, zCidrText, zInterfaceAddress, zIpAddresses, zIpv4, zMac } from './fields.ts';
 import { DESCRIPTION, GENERIC_IFNAME, IDENTIFIER, isHostname } from './syntax.ts';
+import { vpnSchema } from './vpn.ts';
 
 const MAX_LIST = 65_536;
 
@@ -108,7 +109,7 @@ export const configSchema = z.object({
     .nullish(),
   ha_resource: z.boolean().nullish(),
   ha_config: z.object({ peers: list(zAddress).optional(), priority: z.number().int().min(0).max(255).optional() }).nullish(),
-  vpn: z.record(z.string(), z.unknown()).nullish(),
+  vpn: vpnSchema.nullish(),
 });
 
 export type ConfigInput = z.input<typeof configSchema>;

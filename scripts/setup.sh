@@ -7,7 +7,8 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
   iproute2 iptables dnsmasq-base bird conntrack iputils-arping iputils-ping \
-  keepalived conntrackd isc-dhcp-client curl procps util-linux kmod ca-certificates >/dev/null
+  keepalived conntrackd isc-dhcp-client curl procps util-linux kmod ca-certificates \
+  strongswan-swanctl charon-systemd libstrongswan-standard-plugins libcharon-extra-plugins >/dev/null
 # the appliance image's build tools and its test's qemu (image/setup.sh)
 bash image/setup.sh
 npm ci --no-audit --no-fund --loglevel=error

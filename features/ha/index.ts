@@ -105,7 +105,7 @@ export const conntrackd: Feature = {
       // a killed conntrackd leaves its lock and socket, and refuses to start over them
       staleFiles: [lock, socket],
       marker: conf,
-      agentWritesPid: true,
+      supervisorWritesPid: true,
     };
   },
   plan: ({ model, facts, changed, layout }) => {

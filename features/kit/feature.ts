@@ -68,8 +68,8 @@ export interface DaemonSpec {
   staleFiles: string[];
   /** a string its command line carries, so a pid file's owner can be recognised after a restart */
   marker: string;
-  /** the daemon writes no pid file of its own (conntrackd): the supervisor writes pidFile after the spawn */
-  agentWritesPid?: boolean;
+  /** the daemon writes no pid file of its own (conntrackd, charon-systemd): the supervisor writes the spawned pid to pidFile */
+  supervisorWritesPid?: boolean;
 }
 
 export interface CheckSpec {

@@ -47,6 +47,8 @@ export type StepBody =
       expect?: string;
       /** what the run counts as in the apply's statistics */
       counts?: 'reload' | 'firewall';
+      /** the daemon this command talks to: it never runs together with an action on that daemon */
+      service?: string;
     }
   | { kind: 'daemon'; name: string; action: 'start' | 'restart' | 'stop'; argv: string[] }
   | { kind: 'signal'; name: string; signal: 'SIGHUP' }

@@ -5,6 +5,7 @@
 import { interfaceMap } from '../../features/kit/facts.ts';
 import { renderAll } from '../../features/render.ts';
 import { validateConfiguration } from '../../features/validate.ts';
+import { withholdKeys } from '../../features/vpn/withhold.ts';
 import type { ApplyFailure, Context, Handler, RenderMemo } from '../context.ts';
 import { HttpError } from '../errors.ts';
 import { httpErrorResponse, jsonResponse, textResponse } from '../http.ts';
@@ -108,7 +109,7 @@ export const putConfig: Handler = (req, ctx) => {
       const notices = [...memo.notices];
       // the client only reads the status: the newest body is what the router runs, and the answer says so
       if (superseded) notices.push({ path: '(body)', message: SUPERSEDED });
-      // secrets (the VPN section) are withheld, as GET does
+      // the VPN's keys are withheld, as GET does
       const answer: Record<string, unknown> = configResponse(memo.body);
       if (notices.length) answer.notices = notices;
       return jsonResponse(answer, 200, superseded ? { 'x-appliance-superseded': 'true' } : {});
@@ -117,11 +118,11 @@ export const putConfig: Handler = (req, ctx) => {
   };
 };
 
-/** GET /v1/system/config: the configuration as applied (secrets withheld). */
+/** GET /v1/system/config: the configuration as applied, the VPN's pre-shared keys withheld. */
 export function configResponse(body: Record<string, unknown> | null) {
   if (!body) return { configuration: {} };
-  const { vpn, ...rest } = body;
-  return { configuration: vpn && typeof vpn === 'object' && Object.keys(vpn).length ? { ...rest, vpn: '(withheld)' } : body };
+  if (!body.vpn || typeof body.vpn !== 'object') return { configuration: body };
+  return { configuration: { ...body, vpn: withholdKeys(body.vpn) } };
 }
 
 export const getConfig: Handler = (_req, ctx) => ({

@@ -62,12 +62,12 @@ test('configResponse: nothing applied yet is an empty configuration', () => {
   assert.equal(configResponse(null), { configuration: {} });
 });
 
-test('configResponse: the applied body as it came, with a VPN section withheld', () => {
+test('configResponse: the applied body as it came, with the VPN keys withheld', () => {
   const body = input('seed-example');
   assert.equal(configResponse(body), { configuration: body });
-  const withVpn = { ...body, vpn: { ipsec: [{ psk: 'secret' }] } };
+  const withVpn = { ...body, vpn: { ipsec: [{ id: 's1', ipsec_connections: [{ id: 'c1', psk: 'secret' }] }] } };
   const out = configResponse(withVpn);
-  assert.equal(out.configuration.vpn, '(withheld)');
+  assert.equal(out.configuration.vpn, { ipsec: [{ id: 's1', ipsec_connections: [{ id: 'c1', psk: '(withheld)' }] }] });
   assert.not.ok(JSON.stringify(out).includes('secret'));
   assert.equal({ ...out.configuration, vpn: undefined }, { ...body, vpn: undefined });
 });

@@ -78,7 +78,9 @@ export class FakeHost implements HostPort {
       failure.times -= 1;
       return r(failure.exitCode, '', failure.stderr);
     }
-    const [cmd] = argv;
+    // `env NAME=value ... cmd args`: the command, with its environment ignored
+    const skip = argv[0] === 'env' ? argv.slice(1).findIndex((a) => !a.includes('=')) + 1 : 0;
+    const [cmd] = argv.slice(skip);
     const last = argv.at(-1) ?? '';
     switch (cmd) {
       case 'ip': {
@@ -116,13 +118,18 @@ export class FakeHost implements HostPort {
         return r(0);
       case 'ping':
         return r(this.reachable.has(last) ? 0 : 1);
+      case 'rm':
+        for (const f of argv.slice(1).filter((a) => !a.startsWith('-'))) this.files.delete(f);
+        return r(0);
+      case 'swanctl':
+        return this.running('charon-systemd') ? r(0) : r(1, '', 'connecting to the vici socket failed: No such file or directory');
       default:
         return r(127, '', `${cmd}: command not found`);
     }
   }
 
   private running(name: string): boolean {
-    return [...this.processes.values()].some((p) => p.alive && p.argv[0] === name);
+    return [...this.processes.values()].some((p) => p.alive && p.argv.find((a) => !a.includes('=') && a !== 'env') === name);
   }
 
   async writeFile(file: string, content: string, mode: number): Promise<void> {
@@ -197,6 +204,11 @@ export class FakeHost implements HostPort {
     this.processes.set(pid, { argv, alive: true, end });
     // what the daemon writes once it serves: its pid file and control socket
     for (const [i, a] of argv.entries()) {
+      // charon: the vici socket its strongswan.conf names
+      const socket = a.startsWith('STRONGSWAN_CONF=')
+        ? this.files.get(a.slice(16))?.content.match(/socket = unix:\/\/(\S+)/)?.[1]
+        : undefined;
+      if (socket) this.files.set(socket, { content: '', mode: 0o600 });
       if (a.startsWith('--pid-file=')) this.files.set(a.slice(11), { content: `${pid}\n`, mode: 0o644 });
       if (a === '-P' || a === '-s') this.files.set(argv[i + 1] ?? '', { content: a === '-P' ? `${pid}\n` : '', mode: 0o600 });
       if (a === '--pid') this.files.set(argv[i + 1] ?? '', { content: `${pid}\n`, mode: 0o644 });

@@ -10,10 +10,11 @@ import { createHttpServer } from '../../runtime/server.ts';
 import { makeKit, payload } from './kit.ts';
 
 const SECRET = 'SECRET-psk-0xdeadbeef';
-const withVpn = () => ({
-  ...payload('seed-example'),
-  vpn: { ipsec: [{ name: 'site-a', peer_address: '192.0.2.7', psk: SECRET, local_cidrs: ['10.0.0.0/24'] }] },
-});
+const withVpn = () => {
+  const body = payload('vpn-site');
+  body.vpn.ipsec[0].ipsec_connections[0].psk = SECRET;
+  return body;
+};
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 test('a PUT carrying a VPN pre-shared key: applied, refused, failed; the key is in no log line', async () => {
@@ -24,7 +25,8 @@ test('a PUT carrying a VPN pre-shared key: applied, refused, failed; the key is 
   assert.is((await k.put(bad)).status, 422);
   k.host.failOn('iptables-restore -w 5', { stderr: 'iptables-restore: line 9 failed' });
   const changed = withVpn();
-  changed.vpn.ipsec[0].peer_address = '192.0.2.8';
+  changed.vpn.ipsec[0].ipsec_connections[0].peer_address = '172.24.4.51';
+  changed.vpn.ipsec[0].external_v4_ip = '172.24.4.9';
   changed.networks[1].interface.addresses = ['172.24.4.9/24'];
   assert.is((await k.put(changed)).status, 500);
   const applies = k.log.records.filter((r) => r.event === 'apply');
