@@ -130,12 +130,16 @@ export class Agent implements ApiRuntime {
   }
 
   private restored: Promise<Record<string, unknown> | null> | null = null;
+  /** the configuration the state file holds, as JSON: an identical apply does not rewrite it */
+  private persisted: string | null = null;
 
   private async loadState(): Promise<Record<string, unknown> | null> {
     const text = await this.host.readFile(this.layout.state);
     if (text === null) return null;
     try {
-      return (JSON.parse(text) as { configuration?: Record<string, unknown> }).configuration ?? null;
+      const configuration = (JSON.parse(text) as { configuration?: Record<string, unknown> }).configuration ?? null;
+      this.persisted = configuration ? JSON.stringify(configuration) : null;
+      return configuration;
     } catch (err) {
       this.log.error('agent.state_unreadable', { error: String(err) });
       return null;
@@ -218,9 +222,9 @@ export class Agent implements ApiRuntime {
   }
 
   private async apply(outcome: ApplyOutcome): Promise<{ response: Response; stats?: ExecStats; failure?: ApplyFailure }> {
-    let state: string;
+    let configuration: string;
     try {
-      state = `${JSON.stringify({ configuration: outcome.body, applied_at: new Date(this.host.now()).toISOString() })}\n`;
+      configuration = JSON.stringify(outcome.body);
     } catch {
       return {
         response: errorResponse(422, 'the configuration is invalid', [{ path: '(body)', message: 'is nested too deeply to be stored' }]),
@@ -242,7 +246,7 @@ export class Agent implements ApiRuntime {
       stats = await execute(outcome.plan, this.execContext());
       // only a plan that changes addresses can take the API's away: others cost no extra look
       if (outcome.plan.steps.some((s) => s.phase === 'addresses')) await assertReachable(this.host, this.state.apiAddresses);
-      await this.host.writeFile(this.layout.state, state, 0o600);
+      await this.persist(configuration);
     } catch (err) {
       if (!(err instanceof ApplyError)) {
         this.internalError(err);
@@ -256,6 +260,14 @@ export class Agent implements ApiRuntime {
     this.state.applied = { body: outcome.body, model: outcome.model };
     this.state.dirty = false;
     return { response: outcome.respond({ superseded: false }), stats };
+  }
+
+  /** The state file, unless it already holds this configuration (its applied_at is then when it was first applied). */
+  private async persist(configuration: string): Promise<void> {
+    if (configuration === this.persisted && (await this.host.fileSize(this.layout.state)) !== null) return;
+    const at = new Date(this.host.now()).toISOString();
+    await this.host.writeFile(this.layout.state, `{"configuration":${configuration},"applied_at":${JSON.stringify(at)}}\n`, 0o600);
+    this.persisted = configuration;
   }
 
   private execContext() {

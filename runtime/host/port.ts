@@ -37,6 +37,8 @@ export interface HostPort {
   /** sha256 of a file's content, null when absent */
   fileDigest(file: string): Promise<string | null>;
   fileSize(file: string): Promise<number | null>;
+  /** true once the file exists (watched, not polled), false after timeoutMs or when `abort` fires */
+  whenExists(file: string, timeoutMs: number, abort?: AbortSignal): Promise<boolean>;
   removeFile(file: string): Promise<void>;
   makeDir(dir: string, mode: number): Promise<void>;
   /** a fresh directory under `base`, and a function that removes it */
