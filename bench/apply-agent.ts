@@ -17,6 +17,9 @@ export interface PutSample {
   restarts: number;
   reloads: number;
   iptables_reloads: number;
+  /** the agent's event-loop delay during the PUT (p99, from monitorEventLoopDelay), ms */
+  loop_p99_ms: number;
+  loop_max_ms: number;
   plan: Record<string, number>;
   /** processes other than the agent and its daemons still running in the router namespace when the answer came */
   stragglers: number;
@@ -60,6 +63,8 @@ interface ApplyLine {
   restarts?: number;
   reloads?: number;
   iptablesReloads?: number;
+  loop_p99_ms?: number;
+  loop_max_ms?: number;
 }
 
 export async function applyLines(lab: Lab): Promise<ApplyLine[]> {
@@ -130,6 +135,8 @@ export async function measuredPut(lab: Lab, bodyFile: string): Promise<PutSample
     restarts: line?.restarts ?? 0,
     reloads: line?.reloads ?? 0,
     iptables_reloads: line?.iptablesReloads ?? 0,
+    loop_p99_ms: line?.loop_p99_ms ?? Number.NaN,
+    loop_max_ms: line?.loop_max_ms ?? Number.NaN,
     plan: line?.plan ?? {},
     stragglers: left.length,
   };

@@ -73,13 +73,28 @@ export function printApply(name: string, a: ApplyCaseResult): void {
       num(r.reloads),
       num(r.iptables_reloads),
       num(r.stragglers_max),
+      ms(r.loop_p99_ms?.median),
     ];
   });
   const f = a.floor;
-  rows.push(['floor', ...sumCells(f.total_ms), '-', num(f.spawns), '-', num(f.spawns - 3), '-', '2', '-']);
+  rows.push(['floor', ...sumCells(f.total_ms), '-', num(f.spawns), '-', num(f.spawns - 3), '-', '2', '-', '-']);
   console.log(
     table(
-      ['scenario', 'n', 'median', 'p99', 'max', 'agent ms', 'spawns', 'files', 'restarts', 'reloads', 'ipt reloads', 'left running'],
+      [
+        'scenario',
+        'n',
+        'median',
+        'p99',
+        'max',
+        'agent ms',
+        'spawns',
+        'files',
+        'restarts',
+        'reloads',
+        'ipt reloads',
+        'left running',
+        'loop p99',
+      ],
       rows,
     ),
   );

@@ -30,6 +30,7 @@ import { ApplyError, CheckError, type ExecStats, execute, runChecks } from './ex
 import { gatherFacts } from './facts.ts';
 import type { HostPort } from './host/port.ts';
 import type { Logger } from './log.ts';
+import { LoopDelay } from './loop-delay.ts';
 import { Metrics } from './metrics.ts';
 import { assertReachable, SharedQueries } from './queries.ts';
 import { type MetadataService, Services } from './services.ts';
@@ -69,6 +70,7 @@ export class Agent implements ApiRuntime {
   private readonly queries: SharedQueries;
   readonly metrics: Metrics;
   readonly log: Logger;
+  private readonly loopDelay = new LoopDelay();
 
   constructor(opts: AgentOptions) {
     this.host = opts.host;
@@ -186,6 +188,8 @@ export class Agent implements ApiRuntime {
   private async runJob(job: Job): Promise<JobResult & { outcome?: ApplyOutcome }> {
     const started = performance.now();
     const spawnsBefore = this.host.spawns;
+    // the whole job, facts and render included, is what a liveness probe waits behind
+    this.loopDelay.start();
     const ctx = await this.context(job.route.needs).catch((err) => {
       this.internalError(err);
       return null;
@@ -199,6 +203,7 @@ export class Agent implements ApiRuntime {
       return { job, response: errorResponse(500, 'internal error') };
     }
     if (outcome.kind !== 'apply') {
+      this.loopDelay.stop();
       const response = outcome.kind === 'response' ? outcome.response : outcome.respond(await this.query(outcome.steps));
       if (job.req.body !== undefined && response.status === 422)
         this.log.info('apply', { request_id: requestId(job.req), status: 422, duration_ms: ms(started) });
@@ -207,6 +212,7 @@ export class Agent implements ApiRuntime {
     this.memo = outcome.memo;
     const forced = this.state.dirty;
     const { response, stats, failure } = await this.apply(outcome);
+    const loop = this.loopDelay.stop();
     this.log.info('apply', {
       request_id: requestId(job.req),
       status: response.status,
@@ -214,6 +220,7 @@ export class Agent implements ApiRuntime {
       forced,
       plan: summarise(outcome.plan),
       spawns: this.host.spawns - spawnsBefore,
+      ...loop,
       ...(failure ? { failure: failure.kind } : {}),
       ...(stats ? { ...stats, announcements: stats.announcements.length } : {}),
     });

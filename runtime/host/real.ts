@@ -4,12 +4,12 @@ import { watch } from 'node:fs';
 import { chmod, mkdir, mkdtemp, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { execa } from 'execa';
 import { sha256 } from '../../features/kit/digest.ts';
 import type { LinkFact, RouteFact } from '../../features/kit/facts.ts';
 import { IpBatch } from './ip-batch.ts';
 import { type IpLink, type IpRoute, parseLinks, parseRoutes } from './ip-json.ts';
 import type { CommandResult, DaemonProcess, HostPort, RunOptions } from './port.ts';
+import { Spawner } from './spawner.ts';
 
 export class RealHost implements HostPort {
   private runs = 0;
@@ -21,6 +21,9 @@ export class RealHost implements HostPort {
   /** @param wrap an argv prefix (ip netns exec NAME) so the agent can drive another namespace */
   constructor(readonly wrap: string[] = []) {}
 
+  /** commands are forked by a small helper process, not by the agent (see spawner.ts) */
+  private readonly spawner = new Spawner();
+
   /** commands run, and the fact readers' processes */
   get spawns(): number {
     let n = this.runs;
@@ -31,6 +34,16 @@ export class RealHost implements HostPort {
   async run(argv: string[], opts: RunOptions = {}): Promise<CommandResult> {
     const full = [...this.wrap, ...argv];
     this.runs += 1;
+    if (this.spawner.available) {
+      const r = await this.spawner.run(full, opts);
+      return { ...r, argv };
+    }
+    return this.runHere(full, argv, opts);
+  }
+
+  /** from the agent's own process, with execa (loaded only if the helper is unavailable) */
+  private async runHere(full: string[], argv: string[], opts: RunOptions): Promise<CommandResult> {
+    const { execa } = await import('execa');
     let r: Awaited<ReturnType<typeof execa>>;
     try {
       r = await execa(full[0] as string, full.slice(1), {
@@ -197,8 +210,9 @@ export class RealHost implements HostPort {
     return [...parseRoutes(v4, 4), ...parseRoutes(v6, 6)];
   }
 
-  /** ends the fact readers (they hold no event loop open while idle) */
+  /** ends the fact readers and the command helper (they hold no event loop open while idle) */
   close(): void {
+    this.spawner.close();
     for (const r of this.ipReaders.values()) r.close();
     this.ipReaders.clear();
   }
