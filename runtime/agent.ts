@@ -134,6 +134,8 @@ export class Agent implements ApiRuntime {
   private restored: Promise<Record<string, unknown> | null> | null = null;
   /** the configuration the state file holds, as JSON: an identical apply does not rewrite it */
   private persisted: string | null = null;
+  /** the body object last persisted: the same object again needs no comparison */
+  private persistedBody: Record<string, unknown> | null = null;
 
   private async loadState(): Promise<Record<string, unknown> | null> {
     const text = await this.host.readFile(this.layout.state);
@@ -229,9 +231,10 @@ export class Agent implements ApiRuntime {
   }
 
   private async apply(outcome: ApplyOutcome): Promise<{ response: Response; stats?: ExecStats; failure?: ApplyFailure }> {
-    let configuration: string;
+    let configuration: string | null = null;
     try {
-      configuration = JSON.stringify(outcome.body);
+      // the render memo hands an identical body back as the same object: nothing to serialise again
+      if (outcome.body !== this.persistedBody) configuration = JSON.stringify(outcome.body);
     } catch {
       return {
         response: errorResponse(422, 'the configuration is invalid', [{ path: '(body)', message: 'is nested too deeply to be stored' }]),
@@ -253,7 +256,7 @@ export class Agent implements ApiRuntime {
       stats = await execute(outcome.plan, this.execContext());
       // only a plan that changes addresses can take the API's away: others cost no extra look
       if (outcome.plan.steps.some((s) => s.phase === 'addresses')) await assertReachable(this.host, this.state.apiAddresses);
-      await this.persist(configuration);
+      await this.persist(outcome.body, configuration);
     } catch (err) {
       if (!(err instanceof ApplyError)) {
         this.internalError(err);
@@ -270,11 +273,16 @@ export class Agent implements ApiRuntime {
   }
 
   /** The state file, unless it already holds this configuration (its applied_at is then when it was first applied). */
-  private async persist(configuration: string): Promise<void> {
-    if (configuration === this.persisted && (await this.host.fileSize(this.layout.state)) !== null) return;
+  private async persist(body: Record<string, unknown>, text: string | null): Promise<void> {
+    const configuration = text ?? this.persisted;
+    if (configuration === this.persisted && (await this.host.fileSize(this.layout.state)) !== null) {
+      this.persistedBody = body;
+      return;
+    }
     const at = new Date(this.host.now()).toISOString();
     await this.host.writeFile(this.layout.state, `{"configuration":${configuration},"applied_at":${JSON.stringify(at)}}\n`, 0o600);
     this.persisted = configuration;
+    this.persistedBody = body;
   }
 
   private execContext() {
