@@ -3,13 +3,14 @@ import type { ApiBench } from './api.ts';
 import { type ApplyCaseResult, SCENARIOS } from './apply.ts';
 import type { MetadataProxyBench } from './metadata-proxy.ts';
 import type { RenderBench } from './render.ts';
+import type { ScalingPoint } from './scaling.ts';
 import type { StartupBench } from './startup.ts';
 import { ms, num, type Summary, table } from './stats.ts';
 
 export const APPLY_CASES = ['seed-example', 'large-scale'] as const;
 
 export const TARGETS = {
-  noop_push_ms: 20,
+  noop_push_ms: 15,
   cold_push_vs_floor: 1.5,
   render_large_ms: 50,
   liveness_p99_ms: 100,
@@ -35,6 +36,7 @@ export interface Results {
   api?: ApiBench;
   startup?: StartupBench & { rss_after_large_cold_push_mb: number | null };
   metadata_proxy?: MetadataProxyBench;
+  scaling?: ScalingPoint[];
   errors: Record<string, string>;
   duration_s?: number;
 }

@@ -34,6 +34,7 @@ import { LoopDelay } from './loop-delay.ts';
 import { Metrics } from './metrics.ts';
 import { assertReachable, SharedQueries } from './queries.ts';
 import { type MetadataService, Services } from './services.ts';
+import { StateFile } from './state-file.ts';
 
 export interface AgentOptions {
   host: HostPort;
@@ -71,12 +72,14 @@ export class Agent implements ApiRuntime {
   readonly metrics: Metrics;
   readonly log: Logger;
   private readonly loopDelay = new LoopDelay();
+  private readonly stateFile: StateFile;
 
   constructor(opts: AgentOptions) {
     this.host = opts.host;
     this.metrics = opts.metrics ?? new Metrics();
     this.log = this.metrics.tap(opts.log);
     this.layout = rootLayout(opts.root);
+    this.stateFile = new StateFile(opts.host, this.layout.state, this.log);
     this.services = new Services(FEATURES, this.layout, opts.host, this.log, opts.metadata);
     this.metrics.daemons.source = () => this.services.facts();
     this.announcer = new Announcer(opts.host, this.log);
@@ -124,7 +127,7 @@ export class Agent implements ApiRuntime {
 
   /** The persisted configuration, read once: GET answers it from the first request, before convergence. */
   async restore(): Promise<Record<string, unknown> | null> {
-    this.restored ??= this.loadState().then((saved) => {
+    this.restored ??= this.stateFile.load().then((saved) => {
       this.state.saved = saved;
       return saved;
     });
@@ -132,23 +135,6 @@ export class Agent implements ApiRuntime {
   }
 
   private restored: Promise<Record<string, unknown> | null> | null = null;
-  /** the configuration the state file holds, as JSON: an identical apply does not rewrite it */
-  private persisted: string | null = null;
-  /** the body object last persisted: the same object again needs no comparison */
-  private persistedBody: Record<string, unknown> | null = null;
-
-  private async loadState(): Promise<Record<string, unknown> | null> {
-    const text = await this.host.readFile(this.layout.state);
-    if (text === null) return null;
-    try {
-      const configuration = (JSON.parse(text) as { configuration?: Record<string, unknown> }).configuration ?? null;
-      this.persisted = configuration ? JSON.stringify(configuration) : null;
-      return configuration;
-    } catch (err) {
-      this.log.error('agent.state_unreadable', { error: String(err) });
-      return null;
-    }
-  }
 
   async facts(): Promise<Facts> {
     return gatherFacts(this.host, this.layout, this.services.facts());
@@ -234,14 +220,17 @@ export class Agent implements ApiRuntime {
     let configuration: string | null = null;
     try {
       // the render memo hands an identical body back as the same object: nothing to serialise again
-      if (outcome.body !== this.persistedBody) configuration = JSON.stringify(outcome.body);
+      configuration = this.stateFile.serialise(outcome.body);
     } catch {
       return {
         response: errorResponse(422, 'the configuration is invalid', [{ path: '(body)', message: 'is nested too deeply to be stored' }]),
       };
     }
+    const checksStarted = performance.now();
+    let checkMs = 0;
     try {
       await runChecks(outcome.plan, this.host, this.layout.tmpDir);
+      checkMs = ms(checksStarted);
     } catch (err) {
       if (!(err instanceof CheckError)) throw err;
       this.log.error('apply.check_failed', { failures: err.failures });
@@ -256,7 +245,7 @@ export class Agent implements ApiRuntime {
       stats = await execute(outcome.plan, this.execContext());
       // only a plan that changes addresses can take the API's away: others cost no extra look
       if (outcome.plan.steps.some((s) => s.phase === 'addresses')) await assertReachable(this.host, this.state.apiAddresses);
-      await this.persist(outcome.body, configuration);
+      await this.stateFile.save(outcome.body, configuration);
     } catch (err) {
       if (!(err instanceof ApplyError)) {
         this.internalError(err);
@@ -269,20 +258,8 @@ export class Agent implements ApiRuntime {
     }
     this.state.applied = { body: outcome.body, model: outcome.model };
     this.state.dirty = false;
+    if (checkMs > 0) stats.phaseMs = { check: checkMs, ...stats.phaseMs };
     return { response: outcome.respond({ superseded: false }), stats };
-  }
-
-  /** The state file, unless it already holds this configuration (its applied_at is then when it was first applied). */
-  private async persist(body: Record<string, unknown>, text: string | null): Promise<void> {
-    const configuration = text ?? this.persisted;
-    if (configuration === this.persisted && (await this.host.fileSize(this.layout.state)) !== null) {
-      this.persistedBody = body;
-      return;
-    }
-    const at = new Date(this.host.now()).toISOString();
-    await this.host.writeFile(this.layout.state, `{"configuration":${configuration},"applied_at":${JSON.stringify(at)}}\n`, 0o600);
-    this.persisted = configuration;
-    this.persistedBody = body;
   }
 
   private execContext() {
