@@ -83,7 +83,7 @@ function fail(index: number, step: Step, argv: string[], exitCode: number | null
 export async function runCheck(host: HostPort, tmpBase: string, step: Extract<Step, { kind: 'check' }>): Promise<CheckFailure | null> {
   const tmp = step.files?.length ? await host.tempDir(tmpBase) : null;
   try {
-    for (const f of step.files ?? []) await host.writeFile(`${tmp?.dir}/${f.name}`, f.content, 0o600);
+    for (const f of step.files ?? []) await host.writeFile(`${tmp?.dir}/${f.name}`, f.content, 0o600, { scratch: true });
     const argv = step.argv.map((a) => (tmp ? a.replaceAll(tmpDirToken, tmp.dir) : a));
     const r = await host.run(argv, { input: step.input, timeoutMs: 20_000 });
     if (r.exitCode === 0) return null;

@@ -31,8 +31,9 @@ export interface HostPort {
   readonly spawns: number;
   run(argv: string[], opts?: RunOptions): Promise<CommandResult>;
 
-  /** atomic and durable: temp file, fsync, rename, fsync the directory */
-  writeFile(file: string, content: string, mode: number): Promise<void>;
+  /** atomic and durable: temp file, fsync, rename, fsync the directory; `scratch` (a checker's copy in a
+   *  fresh temporary directory) is written plainly, without the renames and fsyncs */
+  writeFile(file: string, content: string, mode: number, opts?: { scratch?: boolean }): Promise<void>;
   readFile(file: string): Promise<string | null>;
   /** sha256 of a file's content, null when absent */
   fileDigest(file: string): Promise<string | null>;

@@ -65,7 +65,8 @@ export class RealHost implements HostPort {
     };
   }
 
-  async writeFile(file: string, content: string, mode: number): Promise<void> {
+  async writeFile(file: string, content: string, mode: number, opts: { scratch?: boolean } = {}): Promise<void> {
+    if (opts.scratch) return writeFile(file, content, { mode });
     await mkdir(path.dirname(file), { recursive: true, mode: 0o755 });
     const tmp = `${file}.${process.pid}.tmp`;
     const fh = await open(tmp, 'w', mode);
