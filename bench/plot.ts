@@ -72,6 +72,7 @@ export function scalingSvg(points: ScalingPoint[], caption: string): string {
   ).join('\n');
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`,
+    `<title>Push and identical re-push time against ${series.map((s) => TITLES[s].split(' (')[0]).join(', ')}</title>`,
     `<rect width="${width}" height="${height}" fill="white"/>`,
     ...series.map((s, i) => panel(points, s, i * W)),
     legend,
