@@ -258,7 +258,7 @@ export class Agent implements ApiRuntime {
     }
     this.state.applied = { body: outcome.body, model: outcome.model };
     this.state.dirty = false;
-    if (checkMs > 0) stats.phaseMs = { check: checkMs, ...stats.phaseMs };
+    if (outcome.plan.steps.some((s) => s.kind === 'check')) stats.phaseMs = { ...stats.phaseMs, check: checkMs };
     return { response: outcome.respond({ superseded: false }), stats };
   }
 
