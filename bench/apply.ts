@@ -33,6 +33,9 @@ export interface ScenarioResult {
   reloads: number;
   iptables_reloads: number;
   stragglers_max: number;
+  /** the agent's event-loop delay p99 during each PUT (monitorEventLoopDelay), over the samples */
+  loop_p99_ms: Summary;
+  loop_max_ms: Summary;
   plan: Record<string, number>;
 }
 
@@ -90,6 +93,8 @@ function scenarioResult(samples: PutSample[]): ScenarioResult {
     reloads: mode(samples.map((s) => s.reloads)),
     iptables_reloads: mode(samples.map((s) => s.iptables_reloads)),
     stragglers_max: Math.max(0, ...samples.map((s) => s.stragglers)),
+    loop_p99_ms: summarize(samples.map((s) => s.loop_p99_ms).filter(Number.isFinite)),
+    loop_max_ms: summarize(samples.map((s) => s.loop_max_ms).filter(Number.isFinite)),
     plan: planKeys,
   };
 }

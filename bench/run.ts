@@ -7,9 +7,11 @@
 //   startup  `node dist/appliance.mjs serve` (the production bundle) to its first 200, and its memory
 //   metadata the metadata proxy against its upstream called directly (bench/metadata-proxy.ts)
 //   vpn      PUT to the first packet through a site-to-site tunnel (bench/vpn.ts)
+//   scaling  push and re-push time against the number of networks, allocations and floating IPs
+//            (bench/scaling.ts); a table, and an SVG plot next to the JSON (FILE.json -> FILE-scaling.svg)
 //
 // Options: --json FILE (write the figures), --quick (fewer repetitions),
-// --only render,apply,api,startup,metadata,vpn. Needs root (network namespaces).
+// --only render,apply,api,startup,metadata,vpn,scaling. Needs root (network namespaces).
 // Targets are printed beside the figures and never asserted: the exit status
 // is 0 unless a section could not run.
 import { spawnSync } from 'node:child_process';
@@ -20,6 +22,7 @@ import { labDown } from '../lab/lab.ts';
 import { benchApi } from './api.ts';
 import { benchApplyCase } from './apply.ts';
 import { benchMetadataProxy } from './metadata-proxy.ts';
+import { scalingSvg } from './plot.ts';
 import { benchRender } from './render.ts';
 import {
   APPLY_CASES,
@@ -32,11 +35,12 @@ import {
   type Results,
   targets,
 } from './report.ts';
+import { benchScaling, printScaling } from './scaling.ts';
 import { benchStartup } from './startup.ts';
 import { progress, round } from './stats.ts';
 import { benchVpn, printVpn } from './vpn.ts';
 
-const SECTIONS = ['render', 'apply', 'api', 'startup', 'metadata', 'vpn'] as const;
+const SECTIONS = ['render', 'apply', 'api', 'startup', 'metadata', 'vpn', 'scaling'] as const;
 type Section = (typeof SECTIONS)[number];
 
 function machine(): Record<string, unknown> {
@@ -90,7 +94,7 @@ async function main(): Promise<number> {
     },
   });
   if (values.help) {
-    console.log('usage: npm run bench -- [--json FILE] [--quick] [--only render,apply,api,startup,metadata,vpn]');
+    console.log('usage: npm run bench -- [--json FILE] [--quick] [--only render,apply,api,startup,metadata,vpn,scaling]');
     return 0;
   }
   const only = new Set(
@@ -102,7 +106,7 @@ async function main(): Promise<number> {
   for (const s of only) if (!SECTIONS.includes(s as Section)) throw new Error(`unknown section ${s}; known: ${SECTIONS.join(', ')}`);
   const want = (s: Section) => only.has(s);
   const quick = values.quick === true;
-  const needsRoot = want('apply') || want('api') || want('startup') || want('vpn');
+  const needsRoot = want('apply') || want('api') || want('startup') || want('vpn') || want('scaling');
   if (needsRoot && process.getuid?.() !== 0) throw new Error('the apply, api and startup benchmarks need root (network namespaces)');
 
   const metadataRequests = quick ? 500 : 2000;
@@ -174,6 +178,11 @@ async function main(): Promise<number> {
         results.vpn = await benchVpn({ prefix: `${base}v`, runs: quick ? 2 : 5, register });
       });
     }
+    if (want('scaling')) {
+      await section('scaling', async () => {
+        results.scaling = await benchScaling({ prefix: `${base}c`, register });
+      });
+    }
   } finally {
     await cleanup();
   }
@@ -194,6 +203,7 @@ async function main(): Promise<number> {
   if (results.startup) printStartup(results.startup);
   if (results.metadata_proxy) printMetadata(results.metadata_proxy, metadataRequests);
   if (results.vpn) printVpn(results.vpn);
+  if (results.scaling) printScaling(results.scaling);
   printTargets(results.targets);
   console.log(
     `\nwhole run: ${results.duration_s} s; load average (1, 5, 15 min) at the start ${m.loadavg_start}, at the end ${m.loadavg_end}`,
@@ -203,6 +213,14 @@ async function main(): Promise<number> {
   if (values.json) {
     await writeFile(values.json, `${JSON.stringify(results, null, 1)}\n`);
     progress(`figures written to ${values.json}`);
+    if (results.scaling?.length) {
+      const svg = `${values.json.replace(/\.json$/, '')}-scaling.svg`;
+      await writeFile(
+        svg,
+        scalingSvg(results.scaling, `${String(m.date).slice(0, 10)}, ${m.cpus} x ${m.cpu_model}, load ${m.loadavg_start}`),
+      );
+      progress(`scaling plot written to ${svg}`);
+    }
   }
   return Object.keys(results.errors).length > 0 ? 1 : 0;
 }

@@ -32,9 +32,11 @@ import { ApplyError, CheckError, type ExecStats, execute, runChecks } from './ex
 import { gatherFacts } from './facts.ts';
 import type { HostPort } from './host/port.ts';
 import type { Logger } from './log.ts';
+import { LoopDelay } from './loop-delay.ts';
 import { Metrics } from './metrics.ts';
 import { assertReachable, SharedQueries } from './queries.ts';
 import { type MetadataService, Services } from './services.ts';
+import { StateFile } from './state-file.ts';
 
 export interface AgentOptions {
   host: HostPort;
@@ -71,12 +73,15 @@ export class Agent implements ApiRuntime {
   private readonly queries: SharedQueries;
   readonly metrics: Metrics;
   readonly log: Logger;
+  private readonly loopDelay = new LoopDelay();
+  private readonly stateFile: StateFile;
 
   constructor(opts: AgentOptions) {
     this.host = opts.host;
     this.metrics = opts.metrics ?? new Metrics();
     this.log = this.metrics.tap(opts.log);
     this.layout = rootLayout(opts.root);
+    this.stateFile = new StateFile(opts.host, this.layout.state, this.log);
     this.services = new Services(FEATURES, this.layout, opts.host, this.log, opts.metadata);
     this.metrics.daemons.source = () => this.services.facts();
     this.announcer = new Announcer(opts.host, this.log);
@@ -124,7 +129,7 @@ export class Agent implements ApiRuntime {
 
   /** The persisted configuration, read once: GET answers it from the first request, before convergence. */
   async restore(): Promise<Record<string, unknown> | null> {
-    this.restored ??= this.loadState().then((saved) => {
+    this.restored ??= this.stateFile.load().then((saved) => {
       this.state.saved = saved;
       return saved;
     });
@@ -132,17 +137,6 @@ export class Agent implements ApiRuntime {
   }
 
   private restored: Promise<Record<string, unknown> | null> | null = null;
-
-  private async loadState(): Promise<Record<string, unknown> | null> {
-    const text = await this.host.readFile(this.layout.state);
-    if (text === null) return null;
-    try {
-      return (JSON.parse(text) as { configuration?: Record<string, unknown> }).configuration ?? null;
-    } catch (err) {
-      this.log.error('agent.state_unreadable', { error: String(err) });
-      return null;
-    }
-  }
 
   async facts(): Promise<Facts> {
     return gatherFacts(this.host, this.layout, this.services.facts());
@@ -197,6 +191,8 @@ export class Agent implements ApiRuntime {
   private async runJob(job: Job): Promise<JobResult & { outcome?: ApplyOutcome }> {
     const started = performance.now();
     const spawnsBefore = this.host.spawns;
+    // the whole job, facts and render included, is what a liveness probe waits behind
+    this.loopDelay.start();
     const ctx = await this.context(job.route.needs).catch((err) => {
       this.internalError(err);
       return null;
@@ -210,6 +206,7 @@ export class Agent implements ApiRuntime {
       return { job, response: errorResponse(500, 'internal error') };
     }
     if (outcome.kind !== 'apply') {
+      this.loopDelay.stop();
       const response = outcome.kind === 'response' ? outcome.response : outcome.respond(await this.query(outcome.steps));
       if (job.req.body !== undefined && response.status === 422)
         this.log.info('apply', { request_id: requestId(job.req), status: 422, duration_ms: ms(started) });
@@ -218,6 +215,7 @@ export class Agent implements ApiRuntime {
     this.memo = outcome.memo;
     const forced = this.state.dirty;
     const { response, stats, failure } = await this.apply(outcome);
+    const loop = this.loopDelay.stop();
     this.log.info('apply', {
       request_id: requestId(job.req),
       status: response.status,
@@ -225,6 +223,7 @@ export class Agent implements ApiRuntime {
       forced,
       plan: summarise(outcome.plan),
       spawns: this.host.spawns - spawnsBefore,
+      ...loop,
       ...(failure ? { failure: failure.kind } : {}),
       ...(stats ? { ...stats, announcements: stats.announcements.length } : {}),
     });
@@ -233,16 +232,20 @@ export class Agent implements ApiRuntime {
   }
 
   private async apply(outcome: ApplyOutcome): Promise<{ response: Response; stats?: ExecStats; failure?: ApplyFailure }> {
-    let state: string;
+    let configuration: string | null = null;
     try {
-      state = `${JSON.stringify({ configuration: outcome.body, applied_at: new Date(this.host.now()).toISOString() })}\n`;
+      // the render memo hands an identical body back as the same object: nothing to serialise again
+      configuration = this.stateFile.serialise(outcome.body);
     } catch {
       return {
         response: errorResponse(422, 'the configuration is invalid', [{ path: '(body)', message: 'is nested too deeply to be stored' }]),
       };
     }
+    const checksStarted = performance.now();
+    let checkMs = 0;
     try {
       await runChecks(outcome.plan, this.host, this.layout.tmpDir);
+      checkMs = ms(checksStarted);
     } catch (err) {
       if (!(err instanceof CheckError)) throw err;
       this.log.error('apply.check_failed', { failures: err.failures });
@@ -257,7 +260,7 @@ export class Agent implements ApiRuntime {
       stats = await execute(outcome.plan, this.execContext());
       // only a plan that changes addresses can take the API's away: others cost no extra look
       if (outcome.plan.steps.some((s) => s.phase === 'addresses')) await assertReachable(this.host, this.state.apiAddresses);
-      await this.host.writeFile(this.layout.state, state, 0o600);
+      await this.stateFile.save(outcome.body, configuration);
     } catch (err) {
       if (!(err instanceof ApplyError)) {
         this.internalError(err);
@@ -270,6 +273,7 @@ export class Agent implements ApiRuntime {
     }
     this.state.applied = { body: outcome.body, model: outcome.model };
     this.state.dirty = false;
+    if (outcome.plan.steps.some((s) => s.kind === 'check')) stats.phaseMs = { ...stats.phaseMs, check: checkMs };
     return { response: outcome.respond({ superseded: false }), stats };
   }
 

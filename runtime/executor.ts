@@ -53,6 +53,8 @@ export interface ExecStats {
   iptablesReloads: number;
   /** gratuitous ARPs to send once the apply has answered */
   announcements: Extract<Step, { kind: 'announce' }>[];
+  /** wall time per phase, ms (where an apply spends its time) */
+  phaseMs: Record<string, number>;
 }
 
 /** Short name of a step, for errors and logs. */
@@ -81,7 +83,7 @@ function fail(index: number, step: Step, argv: string[], exitCode: number | null
 export async function runCheck(host: HostPort, tmpBase: string, step: Extract<Step, { kind: 'check' }>): Promise<CheckFailure | null> {
   const tmp = step.files?.length ? await host.tempDir(tmpBase) : null;
   try {
-    for (const f of step.files ?? []) await host.writeFile(`${tmp?.dir}/${f.name}`, f.content, 0o600);
+    for (const f of step.files ?? []) await host.writeFile(`${tmp?.dir}/${f.name}`, f.content, 0o600, { scratch: true });
     const argv = step.argv.map((a) => (tmp ? a.replaceAll(tmpDirToken, tmp.dir) : a));
     const r = await host.run(argv, { input: step.input, timeoutMs: 20_000 });
     if (r.exitCode === 0) return null;
@@ -190,9 +192,12 @@ export async function runChecks(plan: Plan, host: HostPort, tmpBase: string): Pr
 
 /** The plan's changes (its checks are run by runChecks, before). */
 export async function execute(plan: Plan, ctx: ExecContext): Promise<ExecStats> {
-  const stats: ExecStats = { filesWritten: 0, restarts: 0, reloads: 0, iptablesReloads: 0, announcements: [] };
+  const stats: ExecStats = { filesWritten: 0, restarts: 0, reloads: 0, iptablesReloads: 0, announcements: [], phaseMs: {} };
   for (const batch of batches(plan.steps)) {
+    const started = performance.now();
     const results = await Promise.allSettled(batch.map(({ index, step }) => runStepOrFail(ctx, step, index, stats)));
+    const phase = batch[0]?.step.phase ?? '';
+    stats.phaseMs[phase] = Math.round(((stats.phaseMs[phase] ?? 0) + performance.now() - started) * 10) / 10;
     // the first failing step in plan order is the one reported
     const failed = results.find((r) => r.status === 'rejected');
     if (failed) throw (failed as PromiseRejectedResult).reason;

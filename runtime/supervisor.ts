@@ -106,14 +106,15 @@ export class Daemon {
       this.log.warn('daemon.exited', { daemon: this.spec.name, pid: child.pid, code: how.code, signal: how.signal });
       if (this.wanted) this.scheduleRestart();
     });
-    const deadline = this.host.now() + this.readyTimeoutMs;
-    while (this.host.now() < deadline && !ended) {
-      if ((await this.host.fileSize(readyFile)) !== null) {
-        this.log.info('daemon.started', { daemon: this.spec.name, pid: child.pid });
-        this.failures = 0;
-        return;
-      }
-      await this.host.sleep(10);
+    // ready when its pid file or socket appears (watched), unless it ends first
+    const gone = new AbortController();
+    void child.exited.then(() => gone.abort());
+    const ready = await this.host.whenExists(readyFile, this.readyTimeoutMs, gone.signal);
+    gone.abort();
+    if (ready && !ended) {
+      this.log.info('daemon.started', { daemon: this.spec.name, pid: child.pid });
+      this.failures = 0;
+      return;
     }
     const how = ended as { error?: string } | null;
     const reason = how?.error ?? (how ? 'exited during start-up' : 'not ready in time');

@@ -55,7 +55,7 @@ export function addressChanges(
     const current = link.addresses.filter((a) => !isLinkLocal(a.address) && !foreign.has(a.address));
     const desired = desiredAddresses(n).filter((d) => !foreign.has(d.address));
     const desiredKeys = new Set(desired.map(key));
-    const currentKeys = new Set(current.map(key));
+    const currentByKey = new Map(current.map((a) => [key(a), a]));
     for (const a of current) {
       if (desiredKeys.has(key(a))) continue;
       out.deletes.push(`address del ${key(a)} dev ${n.ifname}`);
@@ -63,14 +63,14 @@ export function addressChanges(
       if (!desired.some((d) => d.address === a.address)) out.removed.push(a.address);
     }
     for (const d of desired) {
-      const present = current.find((a) => key(a) === key(d));
+      const present = currentByKey.get(key(d));
       const flags = d.family === 4 ? ' brd +' : ' nodad';
       if (present && present.permanent === false) {
         // a SLAAC or DHCP lifetime would let the address expire: forwarding routers ignore the adverts that renew it
         out.adds.push(`address replace ${key(d)}${flags} dev ${n.ifname} valid_lft forever preferred_lft forever`);
         continue;
       }
-      if (currentKeys.has(key(d))) continue;
+      if (present) continue;
       out.adds.push(`address add ${key(d)}${flags} dev ${n.ifname}`);
       out.added.push(d);
     }

@@ -31,12 +31,15 @@ export interface HostPort {
   readonly spawns: number;
   run(argv: string[], opts?: RunOptions): Promise<CommandResult>;
 
-  /** atomic and durable: temp file, fsync, rename, fsync the directory */
-  writeFile(file: string, content: string, mode: number): Promise<void>;
+  /** atomic and durable: temp file, fsync, rename, fsync the directory; `scratch` (a checker's copy in a
+   *  fresh temporary directory) is written plainly, without the renames and fsyncs */
+  writeFile(file: string, content: string, mode: number, opts?: { scratch?: boolean }): Promise<void>;
   readFile(file: string): Promise<string | null>;
   /** sha256 of a file's content, null when absent */
   fileDigest(file: string): Promise<string | null>;
   fileSize(file: string): Promise<number | null>;
+  /** true once the file exists (watched, not polled), false after timeoutMs or when `abort` fires */
+  whenExists(file: string, timeoutMs: number, abort?: AbortSignal): Promise<boolean>;
   removeFile(file: string): Promise<void>;
   makeDir(dir: string, mode: number): Promise<void>;
   /** a fresh directory under `base`, and a function that removes it */

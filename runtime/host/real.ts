@@ -1,25 +1,49 @@
 // The HostPort of the machine the agent runs on.
 import { spawn } from 'node:child_process';
+import { watch } from 'node:fs';
 import { chmod, mkdir, mkdtemp, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { execa } from 'execa';
 import { sha256 } from '../../features/kit/digest.ts';
 import type { LinkFact, RouteFact } from '../../features/kit/facts.ts';
+import { IpBatch } from './ip-batch.ts';
 import { type IpLink, type IpRoute, parseLinks, parseRoutes } from './ip-json.ts';
 import type { CommandResult, DaemonProcess, HostPort, RunOptions } from './port.ts';
+import { Spawner } from './spawner.ts';
 
 export class RealHost implements HostPort {
-  spawns = 0;
+  private runs = 0;
+  /** long-lived `ip -j -batch -` readers, one per set of global options: facts without a process per query */
+  private readonly ipReaders = new Map<string, IpBatch>();
   /** digests by file identity (inode, size, mtime): unchanged files are not read again */
   private readonly digests = new Map<string, { stamp: string; digest: string }>();
 
   /** @param wrap an argv prefix (ip netns exec NAME) so the agent can drive another namespace */
   constructor(readonly wrap: string[] = []) {}
 
+  /** commands are forked by a small helper process, not by the agent (see spawner.ts) */
+  private readonly spawner = new Spawner();
+
+  /** commands run, and the fact readers' processes */
+  get spawns(): number {
+    let n = this.runs;
+    for (const r of this.ipReaders.values()) n += r.starts;
+    return n;
+  }
+
   async run(argv: string[], opts: RunOptions = {}): Promise<CommandResult> {
     const full = [...this.wrap, ...argv];
-    this.spawns += 1;
+    this.runs += 1;
+    if (this.spawner.available) {
+      const r = await this.spawner.run(full, opts);
+      return { ...r, argv };
+    }
+    return this.runHere(full, argv, opts);
+  }
+
+  /** from the agent's own process, with execa (loaded only if the helper is unavailable) */
+  private async runHere(full: string[], argv: string[], opts: RunOptions): Promise<CommandResult> {
+    const { execa } = await import('execa');
     let r: Awaited<ReturnType<typeof execa>>;
     try {
       r = await execa(full[0] as string, full.slice(1), {
@@ -41,7 +65,8 @@ export class RealHost implements HostPort {
     };
   }
 
-  async writeFile(file: string, content: string, mode: number): Promise<void> {
+  async writeFile(file: string, content: string, mode: number, opts: { scratch?: boolean } = {}): Promise<void> {
+    if (opts.scratch) return writeFile(file, content, { mode });
     await mkdir(path.dirname(file), { recursive: true, mode: 0o755 });
     const tmp = `${file}.${process.pid}.tmp`;
     const fh = await open(tmp, 'w', mode);
@@ -91,6 +116,42 @@ export class RealHost implements HostPort {
     );
   }
 
+  whenExists(file: string, timeoutMs: number, abort?: AbortSignal): Promise<boolean> {
+    return new Promise((resolve) => {
+      let done = false;
+      const finish = (found: boolean) => {
+        if (done) return;
+        done = true;
+        watcher?.close();
+        clearTimeout(timer);
+        clearInterval(poll);
+        abort?.removeEventListener('abort', onAbort);
+        resolve(found);
+      };
+      const onAbort = () => finish(false);
+      const check = () => {
+        stat(file).then(
+          () => finish(true),
+          () => {},
+        );
+      };
+      let watcher: ReturnType<typeof watch> | null = null;
+      try {
+        // inotify on the directory: the daemon's pid file or socket appears without a poll's delay
+        watcher = watch(path.dirname(file), { persistent: false }, check);
+        watcher.on('error', () => {});
+      } catch {
+        watcher = null;
+      }
+      // a slow poll as well, for file systems that do not report
+      const poll = setInterval(check, watcher ? 100 : 10);
+      const timer = setTimeout(() => finish(false), timeoutMs);
+      abort?.addEventListener('abort', onAbort);
+      if (abort?.aborted) finish(false);
+      check();
+    });
+  }
+
   async removeFile(file: string): Promise<void> {
     await rm(file, { force: true });
   }
@@ -118,31 +179,58 @@ export class RealHost implements HostPort {
     await writeFile(`/proc/sys/${key}`, value);
   }
 
-  private async ipJson<T>(args: string[]): Promise<T[]> {
-    const r = await this.run(['ip', '-j', ...args], { timeoutMs: 5000 });
-    if (r.exitCode !== 0) throw new Error(`ip ${args.join(' ')} failed: ${r.stderr.trim()}`);
-    const text = r.stdout.trim();
+  /** `ip -j OPTIONS COMMAND` through the long-lived reader for OPTIONS; one process of its own if the reader fails */
+  private async ipJson<T>(options: string[], command: string[]): Promise<T[]> {
+    const key = options.join(' ');
+    let reader = this.ipReaders.get(key);
+    if (!reader) {
+      reader = new IpBatch([...this.wrap, 'ip', '-j', ...options, '-force', '-batch', '-']);
+      this.ipReaders.set(key, reader);
+    }
+    let text: string;
+    try {
+      text = await reader.query(command.join(' '));
+    } catch {
+      const r = await this.run(['ip', '-j', ...options, ...command], { timeoutMs: 5000 });
+      if (r.exitCode !== 0) throw new Error(`ip ${[...options, ...command].join(' ')} failed: ${r.stderr.trim()}`);
+      text = r.stdout;
+    }
+    text = text.trim();
     return text ? (JSON.parse(text) as T[]) : [];
   }
 
   async links(): Promise<LinkFact[]> {
-    return parseLinks(await this.ipJson<IpLink>(['-d', 'address', 'show']));
+    return parseLinks(await this.ipJson<IpLink>(['-d'], ['address', 'show']));
   }
 
   async routes(): Promise<RouteFact[]> {
     const [v4, v6] = await Promise.all([
-      this.ipJson<IpRoute>(['-4', 'route', 'show', 'table', 'main']),
-      this.ipJson<IpRoute>(['-6', 'route', 'show', 'table', 'main']),
+      this.ipJson<IpRoute>(['-4'], ['route', 'show', 'table', 'main']),
+      this.ipJson<IpRoute>(['-6'], ['route', 'show', 'table', 'main']),
     ]);
     return [...parseRoutes(v4, 4), ...parseRoutes(v6, 6)];
+  }
+
+  /** ends the fact readers and the command helper (they hold no event loop open while idle) */
+  close(): void {
+    this.spawner.close();
+    for (const r of this.ipReaders.values()) r.close();
+    this.ipReaders.clear();
   }
 
   async hostname(): Promise<string> {
     return os.hostname();
   }
 
-  setHostname(name: string): Promise<CommandResult> {
-    return this.run(['hostname', name]);
+  /** the kernel's hostname of the agent's UTS namespace, as `hostname NAME` sets it, without a process */
+  async setHostname(name: string): Promise<CommandResult> {
+    const argv = ['write', '/proc/sys/kernel/hostname', name];
+    try {
+      await writeFile('/proc/sys/kernel/hostname', name);
+      return { argv, exitCode: 0, stdout: '', stderr: '', timedOut: false };
+    } catch (err) {
+      return { argv, exitCode: 1, stdout: '', stderr: (err as Error).message, timedOut: false };
+    }
   }
 
   async spawnDaemon(argv: string[], logFile: string): Promise<DaemonProcess> {

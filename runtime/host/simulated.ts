@@ -39,6 +39,8 @@ export class FakeHost implements HostPort {
   readonly firewall: Record<4 | 6, string | null> = { 4: null, 6: null };
   readonly processes = new Map<number, FakeProcess>();
   readonly commands: string[] = [];
+  /** every file (and /proc entry) written, in order */
+  readonly writes: string[] = [];
   readonly reachable = new Set<string>();
   name = 'debian';
   clock = 1_700_000_000_000;
@@ -138,7 +140,17 @@ export class FakeHost implements HostPort {
       if (f) f.times -= 1;
       throw new Error(`ENOSPC: no space left on device, write '${file}'`);
     }
+    this.writes.push(file);
     this.files.set(file, { content, mode });
+  }
+
+  /** the simulated daemons write their ready files as they start: a few turns of the event loop at most */
+  async whenExists(file: string, _timeoutMs: number, abort?: AbortSignal): Promise<boolean> {
+    for (let i = 0; i < 100 && !abort?.aborted; i++) {
+      if (this.files.has(file)) return true;
+      await this.sleep();
+    }
+    return false;
   }
 
   async readFile(file: string): Promise<string | null> {
@@ -175,6 +187,7 @@ export class FakeHost implements HostPort {
   }
 
   async writeSysctl(key: string, value: string): Promise<void> {
+    this.writes.push(`/proc/sys/${key}`);
     this.sysctls.set(key, value);
   }
 
@@ -190,8 +203,12 @@ export class FakeHost implements HostPort {
     return this.name;
   }
 
-  setHostname(name: string): Promise<CommandResult> {
-    return this.run(['hostname', name]);
+  /** as the real host: a write to /proc/sys/kernel/hostname, no process */
+  async setHostname(name: string): Promise<CommandResult> {
+    const argv = ['write', '/proc/sys/kernel/hostname', name];
+    this.writes.push(argv[1] as string);
+    this.name = name;
+    return { argv, exitCode: 0, stdout: '', stderr: '', timedOut: false };
   }
 
   async spawnDaemon(argv: string[]): Promise<DaemonProcess> {

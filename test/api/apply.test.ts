@@ -40,16 +40,32 @@ test('the seed payload leaves the host with these links, addresses and routes, d
   assert.is(k.metadata.tables.at(-1)?.listeners[0]?.listen_address, '10.0.0.1');
 });
 
-test('an identical re-push runs no command, writes nothing, restarts nothing', async () => {
+test('an identical re-push runs no command, writes nothing (not even the state file), restarts nothing', async () => {
   const k = await makeKit();
   await k.put(payload('seed-example'));
   const before = k.host.dump(ROOT);
   const commands = k.host.commands.length;
+  const spawns = k.host.spawns;
+  const writes = k.host.writes.length;
   const tables = k.metadata.tables.length;
   assert.is((await k.put(payload('seed-example'))).status, 200);
   assert.is(k.host.commands.length, commands, k.host.commands.slice(commands).join('\n'));
+  assert.is(k.host.spawns, spawns);
+  assert.equal(k.host.writes.slice(writes), []);
   assert.is(k.metadata.tables.length, tables);
-  assert.is(k.host.dump(ROOT).replace(/^file state.*$/m, ''), before.replace(/^file state.*$/m, ''));
+  assert.is(k.host.dump(ROOT), before);
+});
+
+test('a re-push after the state file was removed writes it again, and nothing else', async () => {
+  const k = await makeKit();
+  await k.put(payload('seed-example'));
+  const state = [...k.host.files.keys()].find((f) => f.includes('/state/')) as string;
+  assert.ok(state);
+  k.host.files.delete(state);
+  const writes = k.host.writes.length;
+  assert.is((await k.put(payload('seed-example'))).status, 200);
+  assert.equal(k.host.writes.slice(writes), [state]);
+  assert.match(k.host.files.get(state)?.content ?? '', /"configuration":\{/);
 });
 
 test('pushing A then B leaves the host as pushing B alone (addresses, routes, files, daemons)', async () => {

@@ -36,6 +36,17 @@ test('a PUT carrying a VPN pre-shared key: applied, refused, failed; the key is 
   await k.agent.close();
 });
 
+test('the apply line gives the event-loop delay and the time of each phase, the checks included', async () => {
+  const k = await makeKit();
+  assert.is((await k.put(payload('seed-example'))).status, 200);
+  const line = k.log.records.filter((r) => r.event === 'apply').at(-1)?.fields as Record<string, unknown>;
+  assert.type(line.loop_p99_ms, 'number');
+  assert.type(line.loop_max_ms, 'number');
+  const phases = line.phaseMs as Record<string, number>;
+  for (const p of ['check', 'files', 'firewall', 'services']) assert.type(phases[p], 'number', p);
+  await k.agent.close();
+});
+
 test('secret-named fields are withheld at any depth in the JSON lines', async () => {
   const log = memoryLogger();
   log.info('x', { a: { vpn: { ipsec: [{ psk: SECRET, name: 'n' }] } }, shared_secret: SECRET, metadata_secret: SECRET });

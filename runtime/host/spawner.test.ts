@@ -1,0 +1,71 @@
+// The command helper: the same answers as running the command directly (exit
+// code, output, input, timeout, a missing program), many at once, and a helper
+// that dies answers its commands as failed and is replaced.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Spawner } from './spawner.ts';
+
+test('exit codes, stdout, stderr and input come back as the command gave them', async () => {
+  const s = new Spawner();
+  try {
+    const r = await s.run(['sh', '-c', 'read x; echo "got $x"; echo oops >&2; exit 3'], { input: 'abc\n' });
+    assert.equal(r, {
+      argv: ['sh', '-c', 'read x; echo "got $x"; echo oops >&2; exit 3'],
+      exitCode: 3,
+      stdout: 'got abc\n',
+      stderr: 'oops\n',
+      timedOut: false,
+    });
+    const missing = await s.run(['/nonexistent/program']);
+    assert.is(missing.exitCode, -1);
+    assert.match(missing.stderr, /ENOENT/);
+  } finally {
+    s.close();
+  }
+});
+
+test('a command over its time is killed and marked as timed out', async () => {
+  const s = new Spawner();
+  try {
+    const started = Date.now();
+    const r = await s.run(['sleep', '5'], { timeoutMs: 150 });
+    assert.ok(r.timedOut);
+    assert.is(r.exitCode, -1);
+    assert.ok(Date.now() - started < 4000);
+  } finally {
+    s.close();
+  }
+});
+
+test('many commands at once each get their own answer, from one helper', async () => {
+  const s = new Spawner();
+  try {
+    const all = await Promise.all(Array.from({ length: 30 }, (_, i) => s.run(['sh', '-c', `echo ${i}; exit ${i % 4}`])));
+    all.forEach((r, i) => {
+      assert.is(r.stdout, `${i}\n`);
+      assert.is(r.exitCode, i % 4);
+    });
+    assert.is(s.starts, 1);
+  } finally {
+    s.close();
+  }
+});
+
+test('a helper that dies answers its commands as failed (never runs them twice) and is replaced', async () => {
+  const s = new Spawner();
+  try {
+    const pid = Number((await s.run(['sh', '-c', 'echo $PPID'])).stdout.trim());
+    assert.ok(pid > 1);
+    const inFlight = s.run(['sleep', '5']);
+    process.kill(pid, 'SIGKILL');
+    const r = await inFlight;
+    assert.is(r.exitCode, -1);
+    assert.match(r.stderr, /command runner exited/);
+    assert.is((await s.run(['echo', 'again'])).stdout, 'again\n');
+    assert.is(s.starts, 2);
+  } finally {
+    s.close();
+  }
+});
+
+test.run();
