@@ -50,6 +50,8 @@ export interface ExecStats {
   filesWritten: number;
   restarts: number;
   reloads: number;
+  /** reloads owed rather than sent, throttled by their daemon's minReloadIntervalMs */
+  deferredReloads: number;
   iptablesReloads: number;
   /** gratuitous ARPs to send once the apply has answered */
   announcements: Extract<Step, { kind: 'announce' }>[];
@@ -132,7 +134,8 @@ async function runStep(ctx: ExecContext, step: Step, index: number, stats: ExecS
       return;
     }
     case 'signal':
-      services.daemon(step.name).signal(step.signal);
+      // throttled by the daemon's minReloadIntervalMs: a deferred reload is owed, sent after the answer
+      if (services.daemon(step.name).reload(step.signal) === 'deferred') stats.deferredReloads += 1;
       stats.reloads += 1;
       return;
     case 'metadata':
@@ -192,7 +195,15 @@ export async function runChecks(plan: Plan, host: HostPort, tmpBase: string): Pr
 
 /** The plan's changes (its checks are run by runChecks, before). */
 export async function execute(plan: Plan, ctx: ExecContext): Promise<ExecStats> {
-  const stats: ExecStats = { filesWritten: 0, restarts: 0, reloads: 0, iptablesReloads: 0, announcements: [], phaseMs: {} };
+  const stats: ExecStats = {
+    filesWritten: 0,
+    restarts: 0,
+    reloads: 0,
+    deferredReloads: 0,
+    iptablesReloads: 0,
+    announcements: [],
+    phaseMs: {},
+  };
   for (const batch of batches(plan.steps)) {
     const started = performance.now();
     const results = await Promise.allSettled(batch.map(({ index, step }) => runStepOrFail(ctx, step, index, stats)));

@@ -26,6 +26,9 @@ export class Daemon {
   private restartTimer: NodeJS.Timeout | null = null;
   private watchTimer: NodeJS.Timeout | null = null;
   private spawning: Promise<void> | null = null;
+  /** performance.now() of the last load of its files: a reload sent or a spawn */
+  private lastLoadAt = Number.NEGATIVE_INFINITY;
+  private pendingReload: { timer: NodeJS.Timeout; signal: NodeJS.Signals } | null = null;
   starts = 0;
 
   constructor(
@@ -92,6 +95,9 @@ export class Daemon {
 
   private async spawnNow(): Promise<void> {
     const { argv, pidFile, logFile, readyFile, staleFiles } = this.spec;
+    // a new process reads its files as they are now: a reload owed to the old one is moot
+    this.cancelReload();
+    this.lastLoadAt = performance.now();
     for (const f of [pidFile, ...staleFiles]) await this.host.removeFile(f);
     const logStart = (await this.host.fileSize(logFile)) ?? 0;
     const child = await this.host.spawnDaemon(argv, logFile);
@@ -114,6 +120,7 @@ export class Daemon {
     if (ready && !ended) {
       this.log.info('daemon.started', { daemon: this.spec.name, pid: child.pid });
       this.failures = 0;
+      this.lastLoadAt = performance.now();
       return;
     }
     const how = ended as { error?: string } | null;
@@ -130,13 +137,26 @@ export class Daemon {
     this.restartTimer = setTimeout(() => {
       this.restartTimer = null;
       if (!this.wanted || this.spawning || this.fact().running) return;
-      this.spawnOnce().catch((err) => this.log.error('daemon.restart_failed', { daemon: this.spec.name, error: String(err) }));
+      this.spawnOnce()
+        .then(() => this.afterRestart())
+        .catch((err) => this.log.error('daemon.restart_failed', { daemon: this.spec.name, error: String(err) }));
     }, delay);
     this.restartTimer.unref();
   }
 
+  /** The spec's afterRestart commands, in order, once a restart of the supervisor's own is ready. */
+  private async afterRestart(): Promise<void> {
+    for (const argv of this.spec.afterRestart ?? []) {
+      const r = await this.host.run(argv, { timeoutMs: 30_000 });
+      const fields = { daemon: this.spec.name, argv, exit_code: r.exitCode };
+      if (r.exitCode === 0) this.log.info('daemon.after_restart', fields);
+      else this.log.error('daemon.after_restart_failed', { ...fields, stderr: (r.stderr || r.stdout).slice(-2000) });
+    }
+  }
+
   async stop(): Promise<void> {
     this.wanted = false;
+    this.cancelReload();
     if (this.spawning) await this.spawning.catch(() => {});
     if (this.restartTimer) clearTimeout(this.restartTimer);
     this.restartTimer = null;
@@ -160,6 +180,46 @@ export class Daemon {
     await this.start(argv);
   }
 
+  /**
+   * A reload: the signal now, or, within the spec's minReloadIntervalMs of the last load,
+   * once the interval has passed; reloads asked for while one waits collapse into it.
+   * Returns whether the signal was sent or is owed (it is never dropped).
+   */
+  reload(sig: NodeJS.Signals): 'sent' | 'deferred' {
+    if (this.pendingReload) return 'deferred';
+    const wait = this.lastLoadAt + (this.spec.minReloadIntervalMs ?? 0) - performance.now();
+    if (wait <= 0) {
+      this.signal(sig);
+      this.lastLoadAt = performance.now();
+      return 'sent';
+    }
+    this.log.info('daemon.reload_deferred', { daemon: this.spec.name, delay_ms: Math.ceil(wait) });
+    const timer = setTimeout(() => this.flushReload(), wait);
+    timer.unref();
+    this.pendingReload = { timer, signal: sig };
+    return 'deferred';
+  }
+
+  /** Sends the owed reload, if any. */
+  private flushReload(): void {
+    const owed = this.pendingReload;
+    if (!owed) return;
+    this.cancelReload();
+    try {
+      this.signal(owed.signal);
+      this.lastLoadAt = performance.now();
+      this.log.info('daemon.reloaded', { daemon: this.spec.name, deferred: true });
+    } catch (err) {
+      // gone meanwhile: the restart that follows reads the files as they are
+      this.log.warn('daemon.reload_failed', { daemon: this.spec.name, error: String(err) });
+    }
+  }
+
+  private cancelReload(): void {
+    if (this.pendingReload) clearTimeout(this.pendingReload.timer);
+    this.pendingReload = null;
+  }
+
   signal(sig: NodeJS.Signals): void {
     const pid = this.pid;
     if (pid === null || !this.host.signal(pid, sig)) throw new DaemonError(this.spec.name, [], `not running, cannot send ${sig}`, '');
@@ -167,6 +227,8 @@ export class Daemon {
 
   /** Leave the daemon running for the next agent process. */
   detach(): void {
+    // the next agent adopts the daemon and cannot know it owes a reload: send it now
+    this.flushReload();
     this.wanted = false;
     if (this.restartTimer) clearTimeout(this.restartTimer);
     this.clearAdopted();

@@ -13,6 +13,9 @@ import { validateHa } from './validate.ts';
 // IPv4 only: an IPv6 BGP session must not be able to bind the external address on a backup
 export const NONLOCAL_BIND = ['net/ipv4/ip_nonlocal_bind'];
 
+/** keepalived's reload throttle (docs/ha.md, "Reloads"): well under the failover budget, above a push burst's spacing */
+export const KEEPALIVED_MIN_RELOAD_MS = 1000;
+
 const stop = (name: string, argv: string[]): PhasedStep => ({ phase: 'services', kind: 'daemon', name, action: 'stop', argv });
 
 export const keepalived: Feature = {
@@ -66,6 +69,8 @@ export const keepalived: Feature = {
       readyFile: pidFile,
       staleFiles: [],
       marker: conf,
+      // every SIGHUP re-creates keepalived's VRRP instances: a burst of pushes reloads it once a second at most
+      minReloadIntervalMs: KEEPALIVED_MIN_RELOAD_MS,
     };
   },
   plan: ({ model, facts, changed, layout }) => {

@@ -70,6 +70,20 @@ export interface DaemonSpec {
   marker: string;
   /** the daemon writes no pid file of its own (conntrackd, charon-systemd): the supervisor writes the spawned pid to pidFile */
   supervisorWritesPid?: boolean;
+  /**
+   * Reloads (signal steps) closer together than this are throttled: one within the
+   * interval of the previous load (a reload or a start) is sent once the interval has
+   * passed, and reloads asked for while one waits collapse into it. Never dropped: the
+   * delayed signal makes the daemon read its files as they are when it is sent.
+   */
+  minReloadIntervalMs?: number;
+  /**
+   * Commands (argv arrays, run through the host port) once the daemon is ready after a
+   * restart the supervisor makes on its own (it died): what the plan does after its own
+   * start (charon-systemd loads no connections itself). A start or restart the plan asks
+   * for carries these as its own steps instead, visible in the plan.
+   */
+  afterRestart?: string[][];
 }
 
 export interface CheckSpec {

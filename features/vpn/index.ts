@@ -4,7 +4,7 @@
 // See docs/vpn.md.
 import type { Feature } from '../kit/feature.ts';
 import { vpnFirewall } from './firewall.ts';
-import { CHARON, planVpn } from './plan.ts';
+import { CHARON, loadAllArgv, planVpn } from './plan.ts';
 import { CHARON_LOG, renderVpn, VICI_SOCKET, VPN_FILES } from './render.ts';
 import { checkVpn } from './validate.ts';
 
@@ -27,6 +27,8 @@ export const vpn: Feature = {
       // charon-systemd's command line carries no path of ours (env execs it)
       marker: 'charon-systemd',
       supervisorWritesPid: true,
+      // charon-systemd loads no connections itself: one restarted after a crash gets them as a plan's start does
+      afterRestart: [loadAllArgv(layout)],
     };
   },
   plan: (input) => planVpn(input, vpn.daemon?.(input.layout).argv ?? []),

@@ -16,6 +16,11 @@ export function swanctlArgv(layout: Pick<RootLayout, 'file'>, args: string[]): s
   return ['env', `STRONGSWAN_CONF=${layout.file(VPN_FILES.strongswan)}`, 'swanctl', ...args, '--uri', `unix://${layout.file(VICI_SOCKET)}`];
 }
 
+/** Loads every connection and key from the rendered files: the plan's step after a start or change, and charon's afterRestart. */
+export function loadAllArgv(layout: Pick<RootLayout, 'file'>): string[] {
+  return swanctlArgv(layout, ['--load-all', '--file', layout.file(VPN_FILES.swanctl)]);
+}
+
 /** Enabled connections present before and now whose key alone changed. */
 export function rekeyedByKey(now: readonly VpnConnection[], before: readonly VpnConnection[]): VpnConnection[] {
   const old = new Map(before.filter((c) => c.enabled).map((c) => [c.id, c]));
@@ -54,7 +59,7 @@ export function planVpn(input: PlanInput, daemonArgv: string[]): PhasedStep[] {
     phase: 'services',
     kind: 'run',
     reason: 'vpn load',
-    argv: swanctlArgv(layout, ['--load-all', '--file', layout.file(VPN_FILES.swanctl)]),
+    argv: loadAllArgv(layout),
     counts: 'reload',
     service: CHARON,
   });

@@ -64,6 +64,40 @@ test('keepalived holding the addresses: a re-push removes none and reloads nothi
   assert.not.match(plan, /daemon.*conntrackd/);
 });
 
+test('three pushes in quick succession that each change keepalived.conf: at most two SIGHUPs, a second apart, the last file loaded', async () => {
+  const k = await makeKit({ host: nics() });
+  const conf = `${ROOT}/etc/keepalived/keepalived.conf`;
+  assert.is((await k.put(payload('ha-pair'))).status, 200);
+  const hups: { at: number; conf: string }[] = [];
+  const signal = k.host.signal.bind(k.host);
+  k.host.signal = (pid, sig) => {
+    if (sig === 'SIGHUP' && k.host.processes.get(pid)?.argv[0] === 'keepalived')
+      hups.push({ at: performance.now(), conf: k.host.files.get(conf)?.content ?? '' });
+    return signal(pid, sig);
+  };
+  const answered: number[] = [];
+  for (const ip of ['172.24.4.91', '172.24.4.92', '172.24.4.93']) {
+    const body = payload('ha-pair');
+    body.floating_ips.push({ ...body.floating_ips[0], floating_ip: ip });
+    const r = await k.put(body);
+    assert.is(r.status, 200, await r.clone().text());
+    assert.match(k.host.files.get(conf)?.content ?? '', new RegExp(ip.replaceAll('.', '\\.')), 'written before the answer');
+    answered.push(performance.now());
+  }
+  const end = performance.now() + 3000;
+  while (!hups.some((h) => h.conf.includes('172.24.4.93')) && performance.now() < end) await new Promise((r) => setTimeout(r, 20));
+  await new Promise((r) => setTimeout(r, 1200));
+  assert.ok(hups.length >= 1 && hups.length <= 2, `${hups.length} SIGHUPs`);
+  assert.match(hups.at(-1)?.conf ?? '', /172\.24\.4\.93/, 'the last file is the one loaded');
+  assert.ok((hups.at(-1)?.at ?? 0) > (answered.at(-1) ?? 0), 'the owed reload follows the answer');
+  for (let i = 1; i < hups.length; i++) assert.ok((hups[i]?.at ?? 0) - (hups[i - 1]?.at ?? 0) >= 990, 'a second apart');
+  assert.ok(
+    k.log.records.some((r) => r.event === 'apply' && (r.fields.deferredReloads as number) > 0),
+    'the apply line counts the deferred reload',
+  );
+  await k.agent.close();
+});
+
 test('GET /v1/system/ha and /v1/status report the recorded role and the addresses held', async () => {
   const k = await makeKit({ host: nics(), statusTargets: ['172.24.4.1'] });
   assert.is((await k.put(payload('ha-pair'))).status, 200);

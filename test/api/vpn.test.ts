@@ -46,4 +46,23 @@ test('PUT with a VPN: charon, then swanctl --load-all; GET /v1/system/vpn; ident
   await k.agent.close();
 });
 
+test('a crashed charon restarted by the supervisor loads its connections again, without a push', async () => {
+  const k = await makeKit();
+  assert.is((await k.put(payload('vpn-site'))).status, 200);
+  const isLoad = (c: string) => c.includes('swanctl') && c.includes('--load-all');
+  const planLoad = k.host.commands.find(isLoad);
+  const charon = () => [...k.host.processes].find(([, p]) => p.alive && p.argv.includes('charon-systemd'))?.[0];
+  const first = charon();
+  assert.ok(first);
+  const before = k.host.commands.length;
+  k.host.signal(first, 'SIGKILL');
+  const end = performance.now() + 5000;
+  while (!k.host.commands.slice(before).some(isLoad) && performance.now() < end) await new Promise((r) => setTimeout(r, 20));
+  const again = k.host.commands.slice(before).filter(isLoad);
+  assert.equal(again, [planLoad], 'the same load as the plan step, once');
+  assert.ok(charon() !== undefined && charon() !== first, 'a new charon');
+  assert.ok(k.log.records.some((r) => r.event === 'daemon.after_restart' && r.fields.exit_code === 0));
+  await k.agent.close();
+});
+
 test.run();
