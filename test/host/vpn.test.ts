@@ -5,7 +5,7 @@
 // traffic is still SNATed, tunnel traffic not; a changed key re-keys only its
 // connection; a wrong key leaves it down with a log line; removing the section
 // tears the tunnels down; no key in GET, logs or world-readable files.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import * as assert from 'uvu/assert';
 import type { Lab } from '../../lab/lab.ts';
@@ -159,6 +159,36 @@ test('a changed key on both sides re-keys only that connection', async () => {
   await l.waitFor(async () => ((await ikeId(s1)) ?? id1) !== id1, 20_000, 'site a negotiated again');
   await waitState(l, '0c3e', 'up');
   assert.is(await ikeId(s2), id2b, 'site b kept its IKE SA');
+});
+
+test('a killed charon is restarted by the supervisor and loads its connections: the tunnels come back without a push', async () => {
+  const l = await ready();
+  await waitState(l, '0c3e', 'up');
+  await waitState(l, '3a9d', 'up');
+  const [s1, s2] = [site(l, 0), site(l, 1)];
+  const [id1, id2] = [await ikeId(s1), await ikeId(s2)];
+  const pidFile = path.join(l.root, 'run', 'charon.pid');
+  const charon = () => Number(readFileSync(pidFile, 'utf8').trim());
+  const old = charon();
+  assert.ok(old > 1);
+  process.kill(old, 'SIGKILL');
+  await l.waitFor(
+    async () => {
+      const pid = charon();
+      return pid !== old && pid > 1 && existsSync(`/proc/${pid}`);
+    },
+    15_000,
+    'a new charon',
+  );
+  // negotiated again by the new charon: it has the connections without a push
+  await l.waitFor(async () => ![null, id1].includes(await ikeId(s1)), 30_000, 'site a negotiated with the new charon');
+  await l.waitFor(async () => ![null, id2].includes(await ikeId(s2)), 30_000, 'site b negotiated with the new charon');
+  await waitState(l, '0c3e', 'up');
+  await waitState(l, '3a9d', 'up');
+  const vm = l.topo.vms[0];
+  assert.ok(vm);
+  await l.must(vm.ns, ['ping', '-c', '2', '-i', '0.2', '-W', '2', s1.hostAddress]);
+  await l.must(vm.ns, ['ping', '-c', '2', '-i', '0.2', '-W', '2', s2.hostAddress]);
 });
 
 test('a wrong key leaves the tunnel down, says so in the state and the log; removing the section tears down', async () => {
