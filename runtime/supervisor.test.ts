@@ -81,6 +81,7 @@ test('a stop drops the owed reload (a start reads the files); detaching sends it
   await d.stop();
   await new Promise((r) => setTimeout(r, 300));
   assert.is(hups().length, 0);
+  assert.throws(() => d.reload('SIGHUP'), /not running/, 'a stopped daemon is a failed step, not an owed reload');
 
   await d.start();
   assert.is(d.reload('SIGHUP'), 'deferred');

@@ -186,6 +186,8 @@ export class Daemon {
    * Returns whether the signal was sent or is owed (it is never dropped).
    */
   reload(sig: NodeJS.Signals): 'sent' | 'deferred' {
+    // a daemon gone is a failed step, owed reload or not
+    if (!this.fact().running) throw new DaemonError(this.spec.name, [], `not running, cannot send ${sig}`, '');
     if (this.pendingReload) return 'deferred';
     const wait = this.lastLoadAt + (this.spec.minReloadIntervalMs ?? 0) - performance.now();
     if (wait <= 0) {
