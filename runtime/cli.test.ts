@@ -111,4 +111,16 @@ test('the bundle: render loads the schema from its chunks and refuses what the s
   assert.ok(exec.includes(`/node ${AGENT_NODE_FLAGS.join(' ')} /usr/lib/appliance-agent/appliance.mjs serve`), exec);
 });
 
+test('the bundle: prom-client\u2019s chunk gives its classes through the default export runtime/metrics.ts reads', async () => {
+  const chunks = path.join(REPO, 'dist', 'chunks');
+  if (!existsSync(chunks)) {
+    console.log('skip: no dist/chunks (npm run build)');
+    return;
+  }
+  const file = readdirSync(chunks).find((f) => f.startsWith('prom-client-') && f.endsWith('.mjs'));
+  assert.ok(file, 'prom-client is in a chunk of its own');
+  const mod = (await import(path.join(chunks, file as string))) as { default?: { Registry?: unknown }; Registry?: unknown };
+  assert.is(typeof (mod.default ?? mod).Registry, 'function');
+});
+
 test.run();
