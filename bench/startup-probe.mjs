@@ -52,10 +52,15 @@ function rssKb(pid) {
 
 const out = openSync(logFile, 'a');
 const started = performance.now();
-const child = spawn('unshare', ['--uts', '--', process.execPath, appliance, 'serve', '--root', root, '--listen', `127.0.0.1:${port}`], {
-  stdio: ['ignore', out, out],
-  cwd: path.join(here, '..'),
-});
+// the node flags of the image's unit (lab/agent.ts AGENT_NODE_FLAGS)
+const child = spawn(
+  'unshare',
+  ['--uts', '--', process.execPath, '--max-semi-space-size=2', appliance, 'serve', '--root', root, '--listen', `127.0.0.1:${port}`],
+  {
+    stdio: ['ignore', out, out],
+    cwd: path.join(here, '..'),
+  },
+);
 let exited = null;
 child.on('exit', (code, signal) => {
   exited = { code, signal };

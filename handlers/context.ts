@@ -6,6 +6,8 @@ import type { Facts, LinkFact } from '../features/kit/facts.ts';
 import type { RenderedFile } from '../features/kit/feature.ts';
 import type { Plan, Step } from '../features/kit/step.ts';
 import type { Model } from '../schema/model.ts';
+import type { InterfaceMap } from '../schema/normalise.ts';
+import type { ParseResult } from '../schema/parse.ts';
 
 export interface AgentState {
   root: string;
@@ -32,7 +34,13 @@ export interface RenderMemo {
   notices: { path: string; message: string }[];
 }
 
-export type Need = 'facts' | 'links' | 'metrics' | 'ha';
+export type Need = 'facts' | 'links' | 'metrics' | 'ha' | 'schema';
+
+/** The body's validator and its JSON Schema, for routes that need 'schema' (loaded on first use: zod and the schema are not built at start-up). */
+export interface SchemaKit {
+  validate(raw: unknown, ifmap: InterfaceMap): ParseResult;
+  configurationJsonSchema(): Record<string, unknown>;
+}
 
 /** The VRRP role as keepalived's transition script last recorded it (features/ha), for routes that need 'ha'. */
 export interface HaFact {
@@ -52,6 +60,7 @@ export interface Context {
   /** the metrics in the Prometheus text format, for routes that need 'metrics' */
   metrics?: string;
   ha?: HaFact;
+  schema?: SchemaKit;
 }
 
 export interface ApiRequest {

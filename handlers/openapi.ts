@@ -1,19 +1,12 @@
 // The API description: an OpenAPI 3.1 document made from the route table and
 // the zod schema the PUT body is validated with (the same object, converted by
-// zod's JSON Schema converter for its input side). Served at GET /v1/openapi.json.
-import { z } from 'zod';
-import { configSchema } from '../schema/payload.ts';
+// zod's JSON Schema converter for its input side, handed in by the runtime).
+// Served at GET /v1/openapi.json.
 import type { Route } from './context.ts';
 import { MAX_BODY_BYTES } from './http.ts';
 
 /** the version of the REST contract (not of the agent) */
 export const API_VERSION = '1.0.0';
-
-/** what the PUT body is validated with, as JSON Schema (draft 2020-12, the dialect of OpenAPI 3.1) */
-export function configurationJsonSchema(): Record<string, unknown> {
-  const { $schema: _, ...schema } = z.toJSONSchema(configSchema, { io: 'input', target: 'draft-2020-12' }) as Record<string, unknown>;
-  return schema;
-}
 
 const errorBody = {
   type: 'object',
@@ -83,7 +76,8 @@ function operation(route: Route): Record<string, unknown> {
   return op;
 }
 
-export function openapiDocument(routes: readonly Route[]): Record<string, unknown> {
+/** `configuration`: what the PUT body is validated with, as JSON Schema (schema/json-schema.ts) */
+export function openapiDocument(routes: readonly Route[], configuration: Record<string, unknown>): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) {
     const key = templated(route.path);
@@ -98,6 +92,6 @@ export function openapiDocument(routes: readonly Route[]): Record<string, unknow
         'Turns the router configuration an orchestrator pushes into a working Linux router. Every answer carries x-request-id; paths answer with and without a trailing slash; HEAD answers like GET; other methods get 405 with Allow.',
     },
     paths,
-    components: { schemas: { Configuration: configurationJsonSchema(), Error: errorBody } },
+    components: { schemas: { Configuration: configuration, Error: errorBody } },
   };
 }

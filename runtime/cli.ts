@@ -2,7 +2,6 @@
 import { parseArgs } from 'node:util';
 import { configureManagement } from './configure-management.ts';
 import type { MetadataProxyOptions } from './metadata/proxy.ts';
-import { renderCommand } from './render-command.ts';
 import { serve } from './serve.ts';
 import { COMMAND_USAGE, USAGE, VERSION } from './usage.ts';
 
@@ -63,6 +62,8 @@ export async function main(argv: string[]): Promise<number> {
           args: rest,
           options: { config: { type: 'string' }, out: { type: 'string' }, ifmap: { type: 'string' } },
         });
+        // loaded only for this command (zod and the schema)
+        const { renderCommand } = await import('./render-command.ts');
         return await renderCommand(values);
       }
       case 'plan': {

@@ -51,4 +51,16 @@ test('apply lines: outcome from status and failure, plan steps by kind, reloads 
   assert.is(sample(text, 'appliance_files_written_total'), 2);
 });
 
+test('requests made before prom-client is loaded are counted by the first scrape', async () => {
+  const metrics = new Metrics();
+  // the first observation starts the import; these all land before it finishes
+  for (let i = 0; i < 3; i++) metrics.request('/v1/firewall/rules', 'GET', 200, 0.002);
+  metrics.request('/v1/system/config', 'PUT', 422, 0.03);
+  const text = await metrics.text();
+  assert.is(sample(text, 'appliance_http_requests_total{route="/v1/firewall/rules",method="GET",status="200"}'), 3);
+  assert.is(sample(text, 'appliance_http_requests_total{route="/v1/system/config",method="PUT",status="422"}'), 1);
+  metrics.request('/v1/firewall/rules', 'GET', 200, 0.002);
+  assert.is(sample(await metrics.text(), 'appliance_http_requests_total{route="/v1/firewall/rules",method="GET",status="200"}'), 4);
+});
+
 test.run();

@@ -77,7 +77,9 @@ export class Metrics {
   readonly daemons: { source: DaemonSource } = { source: () => ({}) };
 
   private load(): Promise<Instruments> {
-    this.loading ??= import('prom-client').then((prom) => {
+    this.loading ??= import('prom-client').then((mod) => {
+      // a CommonJS module: the bundle's chunk (scripts/build.mjs) exports it as the default only
+      const prom = ((mod as { default?: Prom }).default ?? mod) as Prom;
       const m = instruments(prom, this.daemons);
       for (const r of this.pending) r(m);
       this.pending = [];

@@ -33,8 +33,15 @@ export async function serve(opts: ServeOptions): Promise<{ agent: Agent; stop: (
     fixed.push(at);
   }
   const metrics = new Metrics();
+  let host = opts.host;
+  if (!host) {
+    const real = new RealHost();
+    // the command helper boots (a bare node) while the agent starts: the first GET /v1/firewall/rules does not wait for it
+    real.warm();
+    host = real;
+  }
   const agent = new Agent({
-    host: opts.host ?? new RealHost(),
+    host,
     root: opts.root,
     log,
     statusTargets: opts.statusTargets,

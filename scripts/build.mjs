@@ -1,6 +1,10 @@
 #!/usr/bin/env node
-// Bundles the agent into dist/appliance.mjs (one file, no tsx at run time; the
-// templates are strings inside it): the production form of `appliance`.
+// Bundles the agent into dist/appliance.mjs (no tsx at run time; the templates
+// are strings inside it): the production form of `appliance`. What the agent
+// imports dynamically (zod and the schema on the first PUT, prom-client on the
+// first observation, execa, the lab and image commands) goes into
+// dist/chunks/*.mjs, read only when first imported, so start-up neither
+// compiles nor evaluates it. The package installs dist/ as a whole.
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,7 +15,11 @@ const dist = path.join(root, 'dist');
 await rm(dist, { recursive: true, force: true });
 await build({
   entryPoints: [path.join(root, 'runtime', 'main.ts')],
-  outfile: path.join(dist, 'appliance.mjs'),
+  outdir: dist,
+  entryNames: 'appliance',
+  chunkNames: 'chunks/[name]-[hash]',
+  outExtension: { '.js': '.mjs' },
+  splitting: true,
   bundle: true,
   platform: 'node',
   format: 'esm',

@@ -4,7 +4,6 @@
 // PUT would run at that moment.
 import { interfaceMap } from '../../features/kit/facts.ts';
 import { renderAll } from '../../features/render.ts';
-import { validateConfiguration } from '../../features/validate.ts';
 import { withholdKeys } from '../../features/vpn/withhold.ts';
 import type { ApplyFailure, Context, Handler, RenderMemo } from '../context.ts';
 import { HttpError } from '../errors.ts';
@@ -14,8 +13,9 @@ import { planConfiguration, summarise } from '../plan/plan.ts';
 import { lockoutIssues } from './lockout.ts';
 
 /** Throws HttpError 422 with every issue when the body is not a valid configuration for this host. */
-export function renderConfig(raw: unknown, ctx: Pick<Context, 'facts' | 'state'>, key = ''): RenderMemo {
-  const parsed = validateConfiguration(raw, interfaceMap({ links: ctx.facts?.links ?? [] }));
+export function renderConfig(raw: unknown, ctx: Pick<Context, 'facts' | 'state' | 'schema'>, key = ''): RenderMemo {
+  if (!ctx.schema) throw new Error("rendering a configuration needs the route to need 'schema'");
+  const parsed = ctx.schema.validate(raw, interfaceMap({ links: ctx.facts?.links ?? [] }));
   if (!parsed.ok) throw new HttpError(422, 'the configuration is invalid', parsed.issues);
   // a wrapped body's paths start at its "configuration" key
   const at = (issues: { path: string; message: string }[]) =>

@@ -211,6 +211,11 @@ export class RealHost implements HostPort {
     return [...parseRoutes(v4, 4), ...parseRoutes(v6, 6)];
   }
 
+  /** starts the command helper now, so its start-up overlaps the agent's own rather than delaying the first command */
+  warm(): void {
+    this.spawner.warm();
+  }
+
   /** ends the fact readers and the command helper (they hold no event loop open while idle) */
   close(): void {
     this.spawner.close();

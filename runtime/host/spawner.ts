@@ -67,6 +67,11 @@ export class Spawner {
     return !this.broken;
   }
 
+  /** starts the helper if it is not running (it holds no event loop open while idle) */
+  warm(): void {
+    if (!this.child && !this.broken) this.start();
+  }
+
   run(argv: string[], opts: RunOptions = {}): Promise<CommandResult> {
     const child = this.child ?? this.start();
     const id = this.nextId++;

@@ -5,8 +5,8 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { z } from 'zod';
-import { configurationJsonSchema } from '../../handlers/openapi.ts';
 import { ROUTES } from '../../handlers/routes.ts';
+import { configurationJsonSchema } from '../../schema/json-schema.ts';
 import { configSchema } from '../../schema/payload.ts';
 import { makeKit, payload } from './kit.ts';
 
