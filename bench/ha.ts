@@ -1,47 +1,61 @@
-// The HA failover outage: `npm run bench:ha [-- --runs N --json FILE]`. Builds
-// the HA lab (ha-pair: two routers), then fails the primary over N times
-// (its data links down, then back: with nopreempt the roles alternate) while a
-// VM pings the upstream router every 20 ms; the outage of one failover is the
-// longest gap between two answers. Prints min, median and max. Needs root.
-// A script of its own beside bench/run.ts (not a section of it).
+// The HA failover outage: the HA lab (ha-pair: two routers), then the primary
+// failed over N times (its data links down, then back: with nopreempt the
+// roles alternate) while a VM pings the upstream router every 20 ms; the
+// outage of one failover is the longest gap between two answers. A section of
+// `npm run bench` (`--only ha`), or `npm run bench:ha [-- --runs N --json FILE]`
+// alone. Needs root.
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { failover, PING_INTERVAL_S, settleAfterReturn } from '../lab/ha-failover.ts';
 import { labDown, labUp } from '../lab/lab.ts';
 import { testdataPayload } from '../lab/paths.ts';
-import { progress, summarize } from './stats.ts';
+import { progress, type Summary, summarize } from './stats.ts';
 
-const PREFIX = 'habench';
+export interface HaBench {
+  runs: number;
+  /** the longest gap between two ping answers across one failover */
+  failover_outage_ms: Summary;
+  outages_ms: number[];
+}
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' }, json: { type: 'string' } } });
-  const runs = Math.max(1, Number(values.runs));
-  if (process.getuid?.() !== 0) throw new Error('bench:ha needs root (network namespaces)');
+export async function benchHa(opts: { prefix: string; runs: number; register?: (p: string) => void }): Promise<HaBench> {
+  opts.register?.(opts.prefix);
   progress('building the HA lab (ha-pair)');
-  const lab = await labUp({ payload: testdataPayload('ha-pair'), prefix: PREFIX, maxVmsPerNetwork: 1, log: progress });
+  const lab = await labUp({ payload: testdataPayload('ha-pair'), prefix: opts.prefix, maxVmsPerNetwork: 1, log: progress });
   try {
     const vm = lab.topo.vms.find((v) => v.ipv4);
     if (!vm) throw new Error('the lab has no VM with IPv4');
     const outages: number[] = [];
-    for (let i = 0; i < runs; i++) {
+    for (let i = 0; i < opts.runs; i++) {
       const f = await failover(lab, vm.ns, '172.24.4.1');
       await settleAfterReturn(lab);
-      outages.push(f.outageMs);
-      progress(`failover ${i + 1}/${runs}: router ${f.from} -> ${f.to}, outage ${Math.round(f.outageMs)} ms`);
+      outages.push(Math.round(f.outageMs));
+      progress(`failover ${i + 1}/${opts.runs}: router ${f.from} -> ${f.to}, outage ${Math.round(f.outageMs)} ms`);
     }
-    const summary = summarize(outages, 0);
-    process.stdout.write(
-      `HA failover outage over ${runs} failovers (ping every ${PING_INTERVAL_S * 1000} ms): ` +
-        `min ${summary.min} ms, median ${summary.median} ms, max ${summary.max} ms (target < 3000 ms)\n`,
-    );
-    if (values.json) await writeFile(values.json, `${JSON.stringify({ ha_failover_outage_ms: summary, runs: outages }, null, 1)}\n`);
+    return { runs: opts.runs, failover_outage_ms: summarize(outages, 0), outages_ms: outages };
   } finally {
-    await labDown(PREFIX);
+    await labDown(opts.prefix);
   }
 }
 
-main().catch(async (err) => {
-  process.stderr.write(`bench:ha: ${(err as Error).message}\n`);
-  await labDown(PREFIX).catch(() => {});
-  process.exit(1);
-});
+export function printHa(h: HaBench): void {
+  const s = h.failover_outage_ms;
+  console.log(`\n## HA failover outage (${h.runs} failovers, a VM pinging the upstream every ${PING_INTERVAL_S * 1000} ms)`);
+  console.log(`min ${s.min} ms, median ${s.median} ms, max ${s.max} ms (target < 3000 ms)`);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' }, json: { type: 'string' } } });
+  if (process.getuid?.() !== 0) throw new Error('bench:ha needs root (network namespaces)');
+  const h = await benchHa({ prefix: 'habench', runs: Math.max(1, Number(values.runs)) });
+  printHa(h);
+  if (values.json) await writeFile(values.json, `${JSON.stringify(h, null, 1)}\n`);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main().catch(async (err) => {
+    process.stderr.write(`bench:ha: ${(err as Error).message}\n`);
+    await labDown('habench').catch(() => {});
+    process.exit(1);
+  });
+}

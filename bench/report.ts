@@ -37,6 +37,7 @@ export interface Results {
   startup?: StartupBench & { rss_after_large_cold_push_mb: number | null };
   metadata_proxy?: MetadataProxyBench;
   vpn?: import('./vpn.ts').VpnBench;
+  ha?: import('./ha.ts').HaBench;
   scaling?: ScalingPoint[];
   errors: Record<string, string>;
   duration_s?: number;

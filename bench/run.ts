@@ -7,11 +7,12 @@
 //   startup  `node dist/appliance.mjs serve` (the production bundle) to its first 200, and its memory
 //   metadata the metadata proxy against its upstream called directly (bench/metadata-proxy.ts)
 //   vpn      PUT to the first packet through a site-to-site tunnel (bench/vpn.ts)
+//   ha       the failover outage of an HA pair, over repeated failovers (bench/ha.ts)
 //   scaling  push and re-push time against the number of networks, allocations and floating IPs
 //            (bench/scaling.ts); a table, and an SVG plot next to the JSON (FILE.json -> FILE-scaling.svg)
 //
 // Options: --json FILE (write the figures), --quick (fewer repetitions),
-// --only render,apply,api,startup,metadata,vpn,scaling. Needs root (network namespaces).
+// --only render,apply,api,startup,metadata,vpn,ha,scaling. Needs root (network namespaces).
 // Targets are printed beside the figures and never asserted: the exit status
 // is 0 unless a section could not run.
 import { spawnSync } from 'node:child_process';
@@ -21,6 +22,7 @@ import { parseArgs } from 'node:util';
 import { labDown } from '../lab/lab.ts';
 import { benchApi } from './api.ts';
 import { benchApplyCase } from './apply.ts';
+import { benchHa, printHa } from './ha.ts';
 import { benchMetadataProxy } from './metadata-proxy.ts';
 import { scalingSvg } from './plot.ts';
 import { benchRender } from './render.ts';
@@ -40,7 +42,7 @@ import { benchStartup } from './startup.ts';
 import { progress, round } from './stats.ts';
 import { benchVpn, printVpn } from './vpn.ts';
 
-const SECTIONS = ['render', 'apply', 'api', 'startup', 'metadata', 'vpn', 'scaling'] as const;
+const SECTIONS = ['render', 'apply', 'api', 'startup', 'metadata', 'vpn', 'ha', 'scaling'] as const;
 type Section = (typeof SECTIONS)[number];
 
 function machine(): Record<string, unknown> {
@@ -94,7 +96,7 @@ async function main(): Promise<number> {
     },
   });
   if (values.help) {
-    console.log('usage: npm run bench -- [--json FILE] [--quick] [--only render,apply,api,startup,metadata,vpn,scaling]');
+    console.log('usage: npm run bench -- [--json FILE] [--quick] [--only render,apply,api,startup,metadata,vpn,ha,scaling]');
     return 0;
   }
   const only = new Set(
@@ -106,7 +108,7 @@ async function main(): Promise<number> {
   for (const s of only) if (!SECTIONS.includes(s as Section)) throw new Error(`unknown section ${s}; known: ${SECTIONS.join(', ')}`);
   const want = (s: Section) => only.has(s);
   const quick = values.quick === true;
-  const needsRoot = want('apply') || want('api') || want('startup') || want('vpn') || want('scaling');
+  const needsRoot = want('apply') || want('api') || want('startup') || want('vpn') || want('ha') || want('scaling');
   if (needsRoot && process.getuid?.() !== 0) throw new Error('the apply, api and startup benchmarks need root (network namespaces)');
 
   const metadataRequests = quick ? 500 : 2000;
@@ -178,6 +180,11 @@ async function main(): Promise<number> {
         results.vpn = await benchVpn({ prefix: `${base}v`, runs: quick ? 2 : 5, register });
       });
     }
+    if (want('ha')) {
+      await section('ha', async () => {
+        results.ha = await benchHa({ prefix: `${base}h`, runs: quick ? 3 : 6, register });
+      });
+    }
     if (want('scaling')) {
       await section('scaling', async () => {
         results.scaling = await benchScaling({ prefix: `${base}c`, register });
@@ -203,6 +210,7 @@ async function main(): Promise<number> {
   if (results.startup) printStartup(results.startup);
   if (results.metadata_proxy) printMetadata(results.metadata_proxy, metadataRequests);
   if (results.vpn) printVpn(results.vpn);
+  if (results.ha) printHa(results.ha);
   if (results.scaling) printScaling(results.scaling);
   printTargets(results.targets);
   console.log(
