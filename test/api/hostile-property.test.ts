@@ -14,17 +14,12 @@ import type { DaemonProcess, RunOptions } from '../../runtime/host/port.ts';
 import { FakeHost, fakeNic } from '../fake-host/fake-host.ts';
 import { goldenCases } from '../golden-cases.ts';
 import { applyMutations, type Json, mutations, type Shape, shapeOf } from '../hostile/mutate.ts';
+import { hostileSeed } from '../hostile/seed.ts';
 import { badArgument, injectableLines, injectedLine, namesBodyPath, refusalProblem, stackTraceIn } from '../hostile/verdict.ts';
 import { type Kit, makeKit, payload, ROOT } from './kit.ts';
 
 const RUNS = Number(process.env.HOSTILE_RUNS ?? 10_000);
-// a fixed seed by default so CI is reproducible; HOSTILE_SEED=random explores new cases
-const SEED =
-  process.env.HOSTILE_SEED === 'random'
-    ? Math.floor(Math.random() * 2 ** 31)
-    : process.env.HOSTILE_SEED
-      ? Number(process.env.HOSTILE_SEED)
-      : 4;
+const SEED = hostileSeed();
 
 /** The simulated host, with every command and daemon started, and an ip batch's stdin, recorded. */
 class RecordingHost extends FakeHost {

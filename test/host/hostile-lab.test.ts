@@ -19,17 +19,12 @@ import { daemonPids, links, routes, rules } from '../../lab/router-state.ts';
 import { payload, withLab } from '../../lab/scratch.ts';
 import { rootSuite } from '../../lab/suite.ts';
 import { applyMutations, mutations, shapeOf } from '../hostile/mutate.ts';
+import { hostileSeed } from '../hostile/seed.ts';
 import { injectableLines, injectedLine, refusalProblem } from '../hostile/verdict.ts';
 import { applyOk } from './agent-checks.ts';
 
 const RUNS = Number(process.env.HOSTILE_LAB_RUNS ?? 80);
-// a fixed seed by default so CI is reproducible; HOSTILE_SEED=random explores new cases
-const SEED =
-  process.env.HOSTILE_SEED === 'random'
-    ? Math.floor(Math.random() * 2 ** 31)
-    : process.env.HOSTILE_SEED
-      ? Number(process.env.HOSTILE_SEED)
-      : 4;
+const SEED = hostileSeed();
 
 const test = rootSuite('hostile bodies through the real API, with a fingerprint of the router');
 
