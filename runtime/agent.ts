@@ -3,7 +3,6 @@
 // wins), checks before it changes anything, rolls back to the last good
 // configuration on failure and persists the applied one only after success.
 
-import { ROLE_FILE } from '../features/ha/render.ts';
 import type { Facts } from '../features/kit/facts.ts';
 import { type RootLayout, rootLayout } from '../features/kit/layout.ts';
 import type { Step } from '../features/kit/step.ts';
@@ -15,7 +14,6 @@ import type {
   ApplyFailure,
   ApplyOutcome,
   Context,
-  HaFact,
   Need,
   Outcome,
   QueryResult,
@@ -28,6 +26,7 @@ import { ROUTES } from '../handlers/routes.ts';
 import { planFor, renderConfig } from '../handlers/v1/config.ts';
 import { Announcer } from './announcer.ts';
 import { Coalescer } from './coalescer.ts';
+import { gatherContext } from './context.ts';
 import { ApplyError, CheckError, type ExecStats, execute, runChecks } from './executor.ts';
 import { gatherFacts } from './facts.ts';
 import type { HostPort } from './host/port.ts';
@@ -35,7 +34,6 @@ import type { Logger } from './log.ts';
 import { LoopDelay } from './loop-delay.ts';
 import { Metrics } from './metrics.ts';
 import { assertReachable, SharedQueries } from './queries.ts';
-import { loadSchemaKit } from './schema-load.ts';
 import { type MetadataService, Services } from './services.ts';
 import { StateFile } from './state-file.ts';
 
@@ -143,33 +141,9 @@ export class Agent implements ApiRuntime {
     return gatherFacts(this.host, this.layout, this.services.facts());
   }
 
-  async context(needs: readonly Need[]): Promise<Context> {
-    const facts = needs.includes('facts') ? await this.facts() : null;
-    const links = facts?.links ?? (needs.includes('links') ? await this.host.links() : null);
-    const metrics = needs.includes('metrics') ? await this.metrics.text() : undefined;
-    const ha = needs.includes('ha') ? await this.haFact() : undefined;
-    const schema = needs.includes('schema') ? await loadSchemaKit() : undefined;
-    return {
-      state: this.state,
-      facts,
-      links,
-      memo: this.memo,
-      ...(metrics !== undefined ? { metrics } : {}),
-      ...(ha ? { ha } : {}),
-      ...(schema ? { schema } : {}),
-    };
-  }
-
-  /** The role keepalived's transition script wrote (features/ha/template.ts), and whether the daemons run. */
-  private async haFact(): Promise<HaFact> {
-    const [role, since] = ((await this.host.readFile(this.layout.file(ROLE_FILE))) ?? '').trim().split(/\s+/);
-    const services = this.services.facts();
-    return {
-      role: role || null,
-      since: since ? Number(since) : null,
-      keepalived: services.keepalived?.running === true,
-      conntrackd: services.conntrackd?.running === true,
-    };
+  context(needs: readonly Need[]): Promise<Context> {
+    const { host, layout, state, memo, metrics } = this;
+    return gatherContext(needs, { host, layout, state, memo, metrics, services: () => this.services.facts(), facts: () => this.facts() });
   }
 
   query(steps: Step[]): Promise<QueryResult[]> {
