@@ -33,7 +33,7 @@ export class Announcer {
     if (!item) return;
     this.active += 1;
     try {
-      const r = await this.host.run(item.argv, { timeoutMs: 3000 });
+      const r = await this.host.run(item.argv, { timeoutMs: 3000, background: true });
       if (r.exitCode !== 0) this.log.warn('garp.failed', { ifname: item.ifname, address: item.address, stderr: r.stderr.trim() });
     } finally {
       this.active -= 1;

@@ -87,7 +87,8 @@ export async function runCheck(host: HostPort, tmpBase: string, step: Extract<St
   try {
     for (const f of step.files ?? []) await host.writeFile(`${tmp?.dir}/${f.name}`, f.content, 0o600, { scratch: true });
     const argv = step.argv.map((a) => (tmp ? a.replaceAll(tmpDirToken, tmp.dir) : a));
-    const r = await host.run(argv, { input: step.input, timeoutMs: 20_000 });
+    // at a lower CPU priority: a liveness probe's listing need not wait behind the checkers
+    const r = await host.run(argv, { input: step.input, timeoutMs: 20_000, background: true });
     if (r.exitCode === 0) return null;
     return { checker: step.checker, argv, exitCode: r.exitCode, stderr: (r.stderr || r.stdout).slice(0, 4000) };
   } finally {

@@ -16,7 +16,13 @@ export interface CommandResult {
 export interface RunOptions {
   input?: string;
   timeoutMs?: number;
+  /** work nobody waits for at once (checkers, announcements): run at a lower CPU priority (10 nicer than the agent), so
+   *  the API's own commands (the liveness probe's listing) go first when the CPUs are busy */
+  background?: boolean;
 }
+
+/** how much nicer than the agent a `background` command runs */
+export const BACKGROUND_NICE = 10;
 
 export interface DaemonProcess {
   pid: number;

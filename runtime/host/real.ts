@@ -8,7 +8,7 @@ import { sha256 } from '../../features/kit/digest.ts';
 import type { LinkFact, RouteFact } from '../../features/kit/facts.ts';
 import { IpBatch } from './ip-batch.ts';
 import { type IpLink, type IpRoute, parseLinks, parseRoutes } from './ip-json.ts';
-import type { CommandResult, DaemonProcess, HostPort, RunOptions } from './port.ts';
+import { BACKGROUND_NICE, type CommandResult, type DaemonProcess, type HostPort, type RunOptions } from './port.ts';
 import { Spawner } from './spawner.ts';
 
 export class RealHost implements HostPort {
@@ -46,12 +46,14 @@ export class RealHost implements HostPort {
     const { execa } = await import('execa');
     let r: Awaited<ReturnType<typeof execa>>;
     try {
-      r = await execa(full[0] as string, full.slice(1), {
+      const child = execa(full[0] as string, full.slice(1), {
         input: opts.input,
         reject: false,
         timeout: opts.timeoutMs ?? 30_000,
         stripFinalNewline: false,
       });
+      if (opts.background && child.pid) lowerPriority(child.pid);
+      r = await child;
     } catch (err) {
       // a spawn that cannot even start (out of file descriptors, memory) is a failed command, not a crash
       return { argv, exitCode: -1, stdout: '', stderr: `cannot run ${argv[0]}: ${(err as Error).message}`, timedOut: false };
@@ -277,4 +279,11 @@ export class RealHost implements HostPort {
   sleep(ms: number): Promise<void> {
     return new Promise((r) => setTimeout(r, ms));
   }
+}
+
+/** a `background` command's niceness; a process already gone is no error */
+function lowerPriority(pid: number): void {
+  try {
+    os.setPriority(pid, Math.min(19, os.getPriority() + BACKGROUND_NICE));
+  } catch {}
 }

@@ -1,8 +1,10 @@
 // The command helper: the same answers as running the command directly (exit
 // code, output, input, timeout, a missing program), many at once, and a helper
 // that dies answers its commands as failed and is replaced.
+import os from 'node:os';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { BACKGROUND_NICE } from './port.ts';
 import { Spawner } from './spawner.ts';
 
 test('exit codes, stdout, stderr and input come back as the command gave them', async () => {
@@ -32,6 +34,20 @@ test('a command over its time is killed and marked as timed out', async () => {
     assert.ok(r.timedOut);
     assert.is(r.exitCode, -1);
     assert.ok(Date.now() - started < 4000);
+  } finally {
+    s.close();
+  }
+});
+
+test("a background command runs at the lower priority, others at the agent's own", async () => {
+  const s = new Spawner();
+  // the priority is set just after the fork: the command reads its niceness a moment later
+  const niceness = ['sh', '-c', 'sleep 0.3; cut -d" " -f19 /proc/$$/stat'];
+  try {
+    const [low, normal] = await Promise.all([s.run(niceness, { background: true }), s.run(niceness)]);
+    const own = os.getPriority();
+    assert.is(Number(low.stdout.trim()), Math.min(19, own + BACKGROUND_NICE));
+    assert.is(Number(normal.stdout.trim()), own);
   } finally {
     s.close();
   }

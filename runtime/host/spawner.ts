@@ -8,11 +8,12 @@
 // (its stdin closes). Without it (it cannot start, or died and cannot be
 // restarted) commands run from the agent directly.
 import { type ChildProcess, spawn } from 'node:child_process';
-import type { CommandResult, RunOptions } from './port.ts';
+import { BACKGROUND_NICE, type CommandResult, type RunOptions } from './port.ts';
 
 /** The helper: argv arrays only (no shell), a timeout per command, output as text. */
 const HELPER = `
 const { spawn } = require('node:child_process');
+const { getPriority, setPriority } = require('node:os');
 const reply = (m) => process.stdout.write(JSON.stringify(m) + '\\n');
 let buf = '';
 process.stdin.setEncoding('utf8');
@@ -25,7 +26,7 @@ process.stdin.on('data', (chunk) => {
   }
 });
 process.stdin.on('end', () => process.exit(0));
-function run({ id, argv, input, timeoutMs }) {
+function run({ id, argv, input, timeoutMs, nice }) {
   let out = '', err = '', timedOut = false, done = false;
   let child;
   try {
@@ -33,6 +34,7 @@ function run({ id, argv, input, timeoutMs }) {
   } catch (e) {
     return reply({ id, exitCode: -1, stdout: '', stderr: 'cannot run ' + argv[0] + ': ' + e.message, timedOut: false });
   }
+  if (nice && child.pid) try { setPriority(child.pid, Math.min(19, getPriority() + nice)); } catch {}
   const finish = (m) => { if (!done) { done = true; clearTimeout(timer); reply(m); } };
   const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, timeoutMs);
   child.stdout.setEncoding('utf8').on('data', (d) => { out += d; });
@@ -78,7 +80,8 @@ export class Spawner {
     return new Promise((resolve) => {
       this.pending.set(id, (r) => resolve({ argv, exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr, timedOut: r.timedOut }));
       if (this.pending.size === 1) this.hold(true);
-      child.stdin?.write(`${JSON.stringify({ id, argv, input: opts.input, timeoutMs: opts.timeoutMs ?? 30_000 })}\n`);
+      const nice = opts.background ? BACKGROUND_NICE : 0;
+      child.stdin?.write(`${JSON.stringify({ id, argv, input: opts.input, timeoutMs: opts.timeoutMs ?? 30_000, nice })}\n`);
     });
   }
 
