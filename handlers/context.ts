@@ -32,6 +32,8 @@ export interface RenderMemo {
   model: Model;
   files: RenderedFile[];
   notices: { path: string; message: string }[];
+  /** the 200's body once serialised: an identical re-push sends the same text again */
+  answer?: string;
 }
 
 export type Need = 'facts' | 'links' | 'metrics' | 'ha' | 'schema';

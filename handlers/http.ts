@@ -4,8 +4,10 @@ import { HttpError } from './errors.ts';
 
 export const MAX_BODY_BYTES = 8 * 1024 * 1024;
 
+export const JSON_TYPE = { 'content-type': 'application/json; charset=utf-8' } as const;
+
 export function jsonResponse(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json; charset=utf-8', ...headers } });
+  return new Response(JSON.stringify(body), { status, headers: { ...JSON_TYPE, ...headers } });
 }
 
 export function textResponse(body: string, status = 200): Response {
@@ -45,7 +47,13 @@ export async function decodeJson(req: Request): Promise<{ body: unknown; text: s
       chunks.push(value);
     }
   }
-  const text = new TextDecoder().decode(Buffer.concat(chunks));
+  // as TextDecoder would (invalid sequences replaced, a leading BOM dropped), without its copy of a large body
+  const bytes =
+    chunks.length === 1
+      ? Buffer.from((chunks[0] as Uint8Array).buffer, chunks[0]?.byteOffset, chunks[0]?.byteLength)
+      : Buffer.concat(chunks);
+  const decoded = bytes.toString('utf8');
+  const text = decoded.charCodeAt(0) === 0xfeff ? decoded.slice(1) : decoded;
   try {
     return { body: JSON.parse(text), text };
   } catch (err) {

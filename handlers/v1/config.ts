@@ -7,7 +7,7 @@ import { renderAll } from '../../features/render.ts';
 import { withholdKeys } from '../../features/vpn/withhold.ts';
 import type { ApplyFailure, Context, Handler, RenderMemo } from '../context.ts';
 import { HttpError } from '../errors.ts';
-import { httpErrorResponse, jsonResponse, textResponse } from '../http.ts';
+import { httpErrorResponse, JSON_TYPE, jsonResponse, textResponse } from '../http.ts';
 import { formatPlan, printablePlan } from '../plan/format.ts';
 import { planConfiguration, summarise } from '../plan/plan.ts';
 import { lockoutIssues } from './lockout.ts';
@@ -106,17 +106,24 @@ export const putConfig: Handler = (req, ctx) => {
     model: memo.model,
     memo,
     respond: ({ superseded }) => {
-      const notices = [...memo.notices];
       // the client only reads the status: the newest body is what the router runs, and the answer says so
-      if (superseded) notices.push({ path: '(body)', message: SUPERSEDED });
-      // the VPN's keys are withheld, as GET does
-      const answer: Record<string, unknown> = configResponse(memo.body);
-      if (notices.length) answer.notices = notices;
-      return jsonResponse(answer, 200, superseded ? { 'x-appliance-superseded': 'true' } : {});
+      if (superseded) return jsonResponse(applied(memo, [SUPERSEDED_NOTICE]), 200, { 'x-appliance-superseded': 'true' });
+      memo.answer ??= JSON.stringify(applied(memo, []));
+      return new Response(memo.answer, { headers: JSON_TYPE });
     },
     fail: failureResponse,
   };
 };
+
+const SUPERSEDED_NOTICE = { path: '(body)', message: SUPERSEDED };
+
+/** The answer to an applied PUT: the configuration (the VPN's keys withheld, as GET does) and its notices. */
+function applied(memo: RenderMemo, more: { path: string; message: string }[]): Record<string, unknown> {
+  const answer: Record<string, unknown> = configResponse(memo.body);
+  const notices = [...memo.notices, ...more];
+  if (notices.length) answer.notices = notices;
+  return answer;
+}
 
 /** GET /v1/system/config: the configuration as applied, the VPN's pre-shared keys withheld. */
 export function configResponse(body: Record<string, unknown> | null) {

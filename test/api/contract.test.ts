@@ -71,6 +71,18 @@ test('PUT needs application/json (parameters and case allowed), else 415; malfor
   }
 });
 
+test('a JSON body is read as UTF-8: a leading byte order mark is dropped, invalid sequences become U+FFFD', async () => {
+  const k = await makeKit();
+  // a string value with a bad byte is still JSON: judged, not a 400
+  const bad = Buffer.concat([Buffer.from('{"hostname": "r'), Buffer.from([0xff]), Buffer.from('"}')]);
+  const r = await k.fetch('PUT', '/v1/system/config?dry_run=1', { raw: bad as unknown as string });
+  assert.is(r.status, 422);
+  assert.ok(JSON.stringify(await r.json()).includes('hostname'));
+  const bom = await k.fetch('PUT', '/v1/system/config?dry_run=1', { raw: `\ufeff${JSON.stringify(payload('seed-example'))}` });
+  assert.is(bom.status, 200);
+  assert.is((await bom.json()).dry_run, true);
+});
+
 test('PUT over the body limit is 413, declared or streamed; at the limit it is read and judged', async () => {
   const k = await makeKit();
   const big = `"${'x'.repeat(MAX_BODY_BYTES)}"`;
