@@ -34,6 +34,7 @@ import type { Logger } from './log.ts';
 import { LoopDelay } from './loop-delay.ts';
 import { Metrics } from './metrics.ts';
 import { assertReachable, SharedQueries } from './queries.ts';
+import { warmSchemaKit } from './schema-load.ts';
 import { type MetadataService, Services } from './services.ts';
 import { StateFile } from './state-file.ts';
 
@@ -124,6 +125,7 @@ export class Agent implements ApiRuntime {
     } finally {
       this.openGate();
     }
+    this.warmSchema('start');
   }
 
   /** The persisted configuration, read once: GET answers it from the first request, before convergence. */
@@ -147,7 +149,12 @@ export class Agent implements ApiRuntime {
   }
 
   query(steps: Step[]): Promise<QueryResult[]> {
-    return this.queries.run(steps);
+    return this.queries.run(steps).finally(() => this.warmSchema('answer'));
+  }
+
+  /** the schema kit loads once the agent has answered, or a while after start-up (runtime/schema-load.ts) */
+  private warmSchema(after: 'answer' | 'start'): void {
+    warmSchemaKit(after, (err) => this.log.warn('schema.load_failed', { error: String(err) }));
   }
 
   async exclusive(req: ApiRequest, route: Route): Promise<Response> {
@@ -177,14 +184,18 @@ export class Agent implements ApiRuntime {
     const spawnsBefore = this.host.spawns;
     // the whole job, facts and render included, is what a liveness probe waits behind
     this.loopDelay.start();
-    const ctx = await this.context(job.route.needs).catch((err) => {
+    const ctx = await this.context(job.route.needs).catch((err): null => {
       this.internalError(err);
       return null;
     });
     if (!ctx) return { job, response: errorResponse(500, 'gathering host facts failed') };
+    // before the plan: the facts and the schema kit, then validation, render and planning
+    const contextMs = ms(started);
+    const prepared: Record<string, number> = { context: contextMs };
     let outcome: Outcome;
     try {
       outcome = job.route.handler(job.req, ctx);
+      prepared.handler = Math.round((ms(started) - contextMs) * 10) / 10;
     } catch (err) {
       this.internalError(err);
       return { job, response: errorResponse(500, 'internal error') };
@@ -209,7 +220,7 @@ export class Agent implements ApiRuntime {
       spawns: this.host.spawns - spawnsBefore,
       ...loop,
       ...(failure ? { failure: failure.kind } : {}),
-      ...(stats ? { ...stats, announcements: stats.announcements.length } : {}),
+      ...(stats ? { ...stats, announcements: stats.announcements.length, phaseMs: { ...prepared, ...stats.phaseMs } } : {}),
     });
     if (stats?.announcements.length) this.announcer.announce(stats.announcements);
     return { job, response, outcome };

@@ -15,3 +15,32 @@ export function loadSchemaKit(): Promise<SchemaKit> {
   );
   return loading;
 }
+
+/**
+ * The kit (zod and the schema, about 100 ms of one CPU) loads in the background once the agent has answered
+ * a request (the response is written by then), or a while after start-up when nothing asks: the orchestrator
+ * polls a new router until it answers, then pushes, and that first PUT need not wait for the kit.
+ */
+export const WARM_AFTER_MS = { answer: 25, start: 1000 } as const;
+
+export type WarmAfter = keyof typeof WARM_AFTER_MS;
+
+/** `warm(after)` calls `load` once, at the soonest time asked for; later asks change nothing. */
+export function warmer(load: () => Promise<unknown>, delays: Record<WarmAfter, number> = WARM_AFTER_MS) {
+  let timer: NodeJS.Timeout | null = null;
+  let due = Number.POSITIVE_INFINITY;
+  let done = false;
+  return (after: WarmAfter, onError: (err: unknown) => void): void => {
+    const at = performance.now() + delays[after];
+    if (done || at >= due) return;
+    if (timer) clearTimeout(timer);
+    due = at;
+    timer = setTimeout(() => {
+      done = true;
+      load().catch(onError);
+    }, delays[after]);
+    timer.unref();
+  };
+}
+
+export const warmSchemaKit = warmer(loadSchemaKit);
