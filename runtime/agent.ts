@@ -34,7 +34,7 @@ import type { Logger } from './log.ts';
 import { LoopDelay } from './loop-delay.ts';
 import { Metrics } from './metrics.ts';
 import { assertReachable, SharedQueries } from './queries.ts';
-import { warmSchemaKit } from './schema-load.ts';
+import { loadSchemaKit, type WarmAfter, warmer } from './schema-load.ts';
 import { type MetadataService, Services } from './services.ts';
 import { StateFile } from './state-file.ts';
 
@@ -149,12 +149,18 @@ export class Agent implements ApiRuntime {
   }
 
   query(steps: Step[]): Promise<QueryResult[]> {
-    return this.queries.run(steps).finally(() => this.warmSchema('answer'));
+    return this.queries.run(steps);
   }
 
-  /** the schema kit loads once the agent has answered, or a while after start-up (runtime/schema-load.ts) */
-  private warmSchema(after: 'answer' | 'start'): void {
-    warmSchemaKit(after, (err) => this.log.warn('schema.load_failed', { error: String(err) }));
+  /** an answer went out (runtime/front.ts) */
+  answered(): void {
+    this.warmSchema('answer');
+  }
+
+  /** the schema kit and the fact readers, once the agent has answered or a while after start-up */
+  private readonly warm = warmer(() => Promise.all([loadSchemaKit(), this.facts()]));
+  private warmSchema(after: WarmAfter): void {
+    this.warm(after, (err) => this.log.warn('agent.warm_failed', { error: String(err) }));
   }
 
   async exclusive(req: ApiRequest, route: Route): Promise<Response> {

@@ -30,5 +30,7 @@ export function withMetrics(api: FetchApi, metrics: Metrics, routes: readonly Ro
 
 /** the API as `appliance serve` answers it, and the in-process tests drive it */
 export function apiFront(agent: Agent): FetchApi {
-  return withRequestIds(withMetrics(createApi(agent), agent.metrics));
+  const api = withRequestIds(withMetrics(createApi(agent), agent.metrics));
+  // once anything is answered, the schema kit loads for the PUT that usually follows
+  return { fetch: (req) => api.fetch(req).finally(() => agent.answered()) };
 }

@@ -17,9 +17,10 @@ export function loadSchemaKit(): Promise<SchemaKit> {
 }
 
 /**
- * The kit (zod and the schema, about 100 ms of one CPU) loads in the background once the agent has answered
- * a request (the response is written by then), or a while after start-up when nothing asks: the orchestrator
- * polls a new router until it answers, then pushes, and that first PUT need not wait for the kit.
+ * What the first PUT needs and start-up does not (the kit: zod and the schema, about 100 ms of one CPU; the
+ * host's fact readers) is made ready in the background once the agent has answered a request (the response
+ * is written by then), or a while after start-up when nothing asks: the orchestrator polls a new router
+ * until it answers, then pushes, and that first PUT need not wait for them.
  */
 export const WARM_AFTER_MS = { answer: 25, start: 1000 } as const;
 
@@ -42,5 +43,3 @@ export function warmer(load: () => Promise<unknown>, delays: Record<WarmAfter, n
     timer.unref();
   };
 }
-
-export const warmSchemaKit = warmer(loadSchemaKit);
