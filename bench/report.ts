@@ -157,10 +157,12 @@ export function printChangeFloors(a: ApplyCaseResult): void {
     if (!f) continue;
     console.log(`${c}:`);
     console.log(`  agent's plan: ${counts(r.plan)}`);
-    console.log(`  floor's plan: ${counts(f.plan)}`);
+    const sorted = (c: Record<string, number>) => JSON.stringify(Object.entries(c).sort());
+    const same = sorted(f.plan) === sorted(r.plan) ? 'the same steps' : 'DIFFERENT steps';
+    console.log(`  floor's plan: ${counts(f.plan)} (${same})`);
     console.log(
       `  floor ran: ${f.ran.map((x) => `${x.label} ${ms(x.ms)} ms`).join('; ') || 'nothing'}` +
-        ` (${f.ip_commands} ip commands; ${f.files} files written before, untimed; not run: ${counts(f.skipped)})`,
+        ` (ip commands: ${f.ip_commands}; files written before, untimed: ${f.files}; not run: ${counts(f.skipped)})`,
     );
   }
 }
