@@ -9,17 +9,23 @@
 //   [one allocation changed, one floating IP added, that floating IP removed,
 //    the allocation changed back]
 // and reads the agent's "apply" log line after every PUT for its counters.
+// The floor lab runs the same sequence: the cold floor, then each change's
+// floor (bench/floor-change.ts) from the state the one before left.
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { labDown, labUp } from '../lab/lab.ts';
 import { agentRssKb, measuredPut, type PutSample, waitQuiet } from './apply-agent.ts';
-import { type FloorSample, floorOnce } from './floor.ts';
+import { type FloorSample, floorDir, floorOnce } from './floor.ts';
+import { ChangeFloor, type ChangeFloorResult, type ChangeFloorSample, changeFloorResult } from './floor-change.ts';
 import { payloadPath } from './render.ts';
 import { median, mode, PRODUCTION_ENTRY, progress, round, type Summary, summarize } from './stats.ts';
 import { makeVariants } from './variants.ts';
 
 export const SCENARIOS = ['cold_push', 'noop_push', 'alloc_change', 'fip_add', 'fip_remove'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
+/** the scenarios with a floor of their own commands */
+export const CHANGES = ['alloc_change', 'fip_add', 'fip_remove'] as const;
+export type Change = (typeof CHANGES)[number];
 
 export interface ScenarioResult {
   samples: number;
@@ -37,12 +43,19 @@ export interface ScenarioResult {
   loop_p99_ms: Summary;
   loop_max_ms: Summary;
   plan: Record<string, number>;
+  /** change scenarios: the median of their own floor, the median wall time over it, and the floor's detail */
+  floor_ms?: number;
+  vs_floor?: number;
+  floor?: ChangeFloorResult;
 }
 
 export interface ApplyCaseResult {
   cold_push_ms: number;
   floor_ms: number;
   cold_push_vs_floor: number;
+  alloc_change_vs_floor: number;
+  fip_add_vs_floor: number;
+  fip_remove_vs_floor: number;
   noop_push: {
     wall_ms: number;
     wall_p99_ms: number;
@@ -105,6 +118,7 @@ export async function benchApplyCase(name: string, opts: ApplyOptions): Promise<
   const variants = makeVariants(text);
   const samples: Record<Scenario, PutSample[]> = { cold_push: [], noop_push: [], alloc_change: [], fip_add: [], fip_remove: [] };
   const floors: FloorSample[] = [];
+  const changeFloors: Record<Change, ChangeFloorSample[]> = { alloc_change: [], fip_add: [], fip_remove: [] };
   const rss: number[] = [];
   const agentPrefix = `${opts.prefix}a`;
   const floorPrefix = `${opts.prefix}f`;
@@ -151,6 +165,20 @@ export async function benchApplyCase(name: string, opts: ApplyOptions): Promise<
       // the agent there must not touch anything: it has nothing persisted, and is stopped before the floor
       await lab.killAgent();
       floors.push(await floorOnce(lab, text));
+      const dir = floorDir(lab);
+      const floor = new ChangeFloor(lab, dir, path.join(dir, 'root'));
+      try {
+        const pending = await floor.pending(variants.base);
+        if (pending.length) progress(`apply ${name}: the floor namespace still wants ${pending.join(', ')} after the cold floor`);
+        for (let c = 0; c < opts.cycles; c++) {
+          changeFloors.alloc_change.push(await floor.apply(variants.base, variants.allocChanged));
+          changeFloors.fip_add.push(await floor.apply(variants.allocChanged, variants.withFip));
+          changeFloors.fip_remove.push(await floor.apply(variants.withFip, variants.allocChanged));
+          changeFloors.alloc_change.push(await floor.apply(variants.allocChanged, variants.base));
+        }
+      } finally {
+        floor.close();
+      }
     } finally {
       await labDown(floorPrefix);
     }
@@ -160,11 +188,23 @@ export async function benchApplyCase(name: string, opts: ApplyOptions): Promise<
   const cold = median(samples.cold_push.map((s) => s.wall_ms));
   const floorMs = median(floors.map((f) => f.total_ms));
   const noop = scenarios.noop_push;
+  for (const c of CHANGES) {
+    const r = scenarios[c];
+    const f = changeFloorResult(changeFloors[c]);
+    if (!f) continue;
+    r.floor_ms = f.total_ms.median;
+    r.vs_floor = round(r.wall_ms.median / f.total_ms.median);
+    r.floor = f;
+  }
+  const vs = (c: Change) => scenarios[c].vs_floor ?? Number.NaN;
   const fs = (k: keyof FloorSample) => summarize(floors.map((f) => f[k]));
   return {
     cold_push_ms: round(cold),
     floor_ms: round(floorMs),
     cold_push_vs_floor: round(cold / floorMs),
+    alloc_change_vs_floor: vs('alloc_change'),
+    fip_add_vs_floor: vs('fip_add'),
+    fip_remove_vs_floor: vs('fip_remove'),
     noop_push: {
       wall_ms: noop.wall_ms.median,
       wall_p99_ms: noop.wall_ms.p99,

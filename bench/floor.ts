@@ -76,10 +76,13 @@ echo "$t0 $t1 $t2 $t3 $t4"
 `;
 }
 
+/** Where the floor keeps its files and its root in a lab. */
+export const floorDir = (lab: Lab) => path.join(lab.topo.dir, 'floor');
+
 /** In a fresh lab router namespace whose agent was stopped before it configured anything. */
 export async function floorOnce(lab: Lab, text: string): Promise<FloorSample> {
   const ns = lab.topo.routerNs;
-  const dir = path.join(lab.topo.dir, 'floor');
+  const dir = floorDir(lab);
   const root = path.join(dir, 'root');
   const p = rootLayout(root);
   for (const d of [root, p.runDir, p.logDir, p.varDir, p.tmpDir]) await mkdir(d, { recursive: true, mode: 0o755 });

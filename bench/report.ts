@@ -1,6 +1,6 @@
 // The benchmark's report: one table per section, and the targets beside the figures.
 import type { ApiBench } from './api.ts';
-import { type ApplyCaseResult, SCENARIOS } from './apply.ts';
+import { type ApplyCaseResult, CHANGES, SCENARIOS } from './apply.ts';
 import type { MetadataProxyBench } from './metadata-proxy.ts';
 import type { RenderBench } from './render.ts';
 import type { ScalingPoint } from './scaling.ts';
@@ -12,6 +12,7 @@ export const APPLY_CASES = ['seed-example', 'large-scale'] as const;
 export const TARGETS = {
   noop_push_ms: 15,
   cold_push_vs_floor: 1.5,
+  change_vs_floor: 2,
   render_large_ms: 50,
   liveness_p99_ms: 100,
   startup_ms: 300,
@@ -114,6 +115,56 @@ export function printApply(name: string, a: ApplyCaseResult): void {
       `agent RSS after the cold push ${num(a.rss_after_cold_push_mb.median)} MiB`,
   );
   console.log(`changes: allocation ${a.variants.alloc_change}; floating IP ${a.variants.fip}`);
+  printChangeFloors(a);
+}
+
+const counts = (c: Record<string, number> | undefined) =>
+  Object.entries(c ?? {})
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ') || 'nothing';
+
+/** Each change beside the floor of its own commands, and what both ran. */
+export function printChangeFloors(a: ApplyCaseResult): void {
+  const rows = CHANGES.flatMap((c) => {
+    const r = a.scenarios[c];
+    const f = r.floor;
+    if (!f) return [];
+    return [
+      [
+        c,
+        num(r.wall_ms.n),
+        ms(r.wall_ms.median),
+        num(f.total_ms.n),
+        ms(f.total_ms.median),
+        ms(f.wall_ms.median),
+        `${num(r.vs_floor)}x`,
+        `< ${TARGETS.change_vs_floor}x`,
+        num(r.spawns),
+        num(f.spawns),
+        ms(f.checks_ms.median),
+      ],
+    ];
+  });
+  if (!rows.length) return;
+  console.log(`
+### Changes against the floor of their own commands (${a.repetitions} floor lab(s), ms)`);
+  console.log(
+    table(['scenario', 'n', 'median', 'floor n', 'floor', 'floor+exec', 'ratio', 'target', 'spawns', 'floor spawns', 'its checks'], rows),
+  );
+  for (const c of CHANGES) {
+    const r = a.scenarios[c];
+    const f = r.floor;
+    if (!f) continue;
+    console.log(`${c}:`);
+    console.log(`  agent's plan: ${counts(r.plan)}`);
+    const sorted = (c: Record<string, number>) => JSON.stringify(Object.entries(c).sort());
+    const same = sorted(f.plan) === sorted(r.plan) ? 'the same steps' : 'DIFFERENT steps';
+    console.log(`  floor's plan: ${counts(f.plan)} (${same})`);
+    console.log(
+      `  floor ran: ${f.ran.map((x) => `${x.label} ${ms(x.ms)} ms`).join('; ') || 'nothing'}` +
+        ` (ip commands: ${f.ip_commands}; files written before, untimed: ${f.files}; not run: ${counts(f.skipped)})`,
+    );
+  }
 }
 
 export function printApi(a: ApiBench): void {
@@ -200,6 +251,9 @@ export function targets(r: Results): TargetRow[] {
       met: n.wall_ms < TARGETS.noop_push_ms && n.files_written === 0 && n.restarts === 0,
     });
     add(`cold push / floor, ${c}`, `<= ${TARGETS.cold_push_vs_floor}x`, a.cold_push_vs_floor, (v) => v <= TARGETS.cold_push_vs_floor, 'x');
+    for (const s of CHANGES) {
+      add(`${s} / its floor, ${c}`, `< ${TARGETS.change_vs_floor}x`, a[`${s}_vs_floor`], (v) => v < TARGETS.change_vs_floor, 'x');
+    }
   }
   add('large-scale render (median)', `< ${TARGETS.render_large_ms} ms`, r.render_large_ms, (v) => v < TARGETS.render_large_ms);
   if (r.api) {
