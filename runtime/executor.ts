@@ -5,7 +5,7 @@
 
 import type { RenderedFile } from '../features/kit/feature.ts';
 import type { RootLayout } from '../features/kit/layout.ts';
-import { PARALLEL_PHASES, type Plan, type Step, tmpDirToken } from '../features/kit/step.ts';
+import { FIREWALL_ALONGSIDE, PARALLEL_PHASES, type Phase, type Plan, type Step, tmpDirToken } from '../features/kit/step.ts';
 import { formatStep } from '../handlers/plan/format.ts';
 import { checkSteps } from '../handlers/plan/plan.ts';
 import type { HostPort } from './host/port.ts';
@@ -205,16 +205,44 @@ export async function execute(plan: Plan, ctx: ExecContext): Promise<ExecStats> 
     announcements: [],
     phaseMs: {},
   };
-  for (const batch of batches(plan.steps)) {
+  const runBatch = async (batch: Batch) => {
     const started = performance.now();
     const results = await Promise.allSettled(batch.map(({ index, step }) => runStepOrFail(ctx, step, index, stats)));
     const phase = batch[0]?.step.phase ?? '';
     stats.phaseMs[phase] = Math.round(((stats.phaseMs[phase] ?? 0) + performance.now() - started) * 10) / 10;
-    // the first failing step in plan order is the one reported
     const failed = results.find((r) => r.status === 'rejected');
     if (failed) throw (failed as PromiseRejectedResult).reason;
+  };
+  for (const lanes of stages(batches(plan.steps))) {
+    // each lane in order, the lanes side by side; every lane settles before the next stage
+    const results = await Promise.allSettled(
+      lanes.map(async (lane) => {
+        for (const batch of lane) await runBatch(batch);
+      }),
+    );
+    // the first failing step in plan order is the one reported
+    const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason] : []));
+    failures.sort((a, b) => (a instanceof ApplyError ? a.failure.index : 0) - (b instanceof ApplyError ? b.failure.index : 0));
+    if (failures.length) throw failures[0];
   }
   return stats;
+}
+
+type Batch = { index: number; step: Step }[];
+
+/** Batches grouped into stages of lanes: the firewall's batch alongside the links, addresses and routes before it. */
+function stages(list: Batch[]): Batch[][][] {
+  const out: Batch[][][] = [];
+  const phase = (b: Batch) => b[0]?.step.phase as Phase;
+  for (const b of list) {
+    const last = out.at(-1);
+    const lane = last?.length === 1 ? last[0] : undefined;
+    const network = lane !== undefined && lane.every((x) => FIREWALL_ALONGSIDE.has(phase(x)));
+    if (network && FIREWALL_ALONGSIDE.has(phase(b))) lane.push(b);
+    else if (network && last && phase(b) === 'firewall') last.push([b]);
+    else out.push([[b]]);
+  }
+  return out;
 }
 
 /** Every check of a rendered file set, as if all its files changed; the failures (empty when all passed). */

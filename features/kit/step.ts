@@ -22,6 +22,13 @@ export const PHASES = [
 ] as const;
 export type Phase = (typeof PHASES)[number];
 
+/**
+ * The firewall touches neither links, addresses nor routes: it loads while they change (the executor runs
+ * the firewall phase alongside the run of these phases just before it), so new addresses wait less for
+ * their rules. The conntrack flush and the services still come after both.
+ */
+export const FIREWALL_ALONGSIDE: ReadonlySet<Phase> = new Set(['addresses', 'stale-routes', 'routes']);
+
 /** Phases whose neighbouring steps touch independent things. */
 export const PARALLEL_PHASES: ReadonlySet<Phase> = new Set(['check', 'files', 'sysctl', 'firewall', 'conntrack', 'services', 'announce']);
 

@@ -160,7 +160,26 @@ test('a dry run after a failed apply and rollback shows exactly the plan the nex
     .split('\n')
     .filter((l) => / run [^:]+: /.test(l))
     .map((l) => l.replace(/^\S+ +run [^:]+: /, '').replace(/ <<< .*$/, ''));
-  assert.equal(ran, planned);
+  // the same commands; the firewall loads alongside the addresses and routes, so their order may mix
+  assert.equal([...ran].sort(), [...planned].sort());
+});
+
+test('the firewall loads while the addresses and routes change; the conntrack flush and the daemons wait for both', async () => {
+  const k = await makeKit();
+  let release = () => {};
+  k.host.hold('ip -batch -', new Promise<void>((r) => (release = r)));
+  const put = k.put(payload('seed-example'));
+  const loaded = () => k.host.commands.filter((c) => /^ip6?tables-restore -w/.test(c)).length;
+  for (let i = 0; i < 400 && loaded() < 2; i++) await new Promise((r) => setTimeout(r, 5));
+  assert.is(loaded(), 2, 'both families loaded while the links and addresses were still being changed');
+  assert.not.ok(
+    k.host.commands.some((c) => c.startsWith('ip -batch')),
+    'the addresses had not been applied yet',
+  );
+  assert.is([...k.host.processes.values()].filter((p) => p.alive).length, 0, 'no daemon started before the addresses');
+  release();
+  assert.is((await put).status, 200);
+  assert.ok([...k.host.processes.values()].some((p) => p.alive && p.argv[0] === 'dnsmasq'));
 });
 
 test('PUTs waiting together: only the newest is applied; a superseded caller is told so', async () => {
