@@ -1,14 +1,17 @@
 // Small helpers for answers: JSON and text, errors as {error, issues}.
 import type { Issue } from '../schema/issues.ts';
 import { HttpError } from './errors.ts';
+import { fetchClasses } from './fetch.ts';
 
 export const MAX_BODY_BYTES = 8 * 1024 * 1024;
 
 export function jsonResponse(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
+  const { Response } = fetchClasses();
   return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json; charset=utf-8', ...headers } });
 }
 
 export function textResponse(body: string, status = 200): Response {
+  const { Response } = fetchClasses();
   return new Response(body, { status, headers: { 'content-type': 'text/plain; charset=utf-8' } });
 }
 
