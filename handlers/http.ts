@@ -10,7 +10,7 @@ export function jsonResponse(body: unknown, status = 200, headers: Record<string
   return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json; charset=utf-8', ...headers } });
 }
 
-export function textResponse(body: string, status = 200): Response {
+export function textResponse(body: string | Uint8Array<ArrayBuffer>, status = 200): Response {
   const { Response } = fetchClasses();
   return new Response(body, { status, headers: { 'content-type': 'text/plain; charset=utf-8' } });
 }

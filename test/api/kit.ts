@@ -3,7 +3,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Agent } from '../../runtime/agent.ts';
-import { FETCH } from '../../runtime/fetch.ts';
 import { apiFront } from '../../runtime/front.ts';
 import { memoryLogger } from '../../runtime/log.ts';
 import { FakeHost, FakeMetadata } from '../fake-host/fake-host.ts';
@@ -35,7 +34,7 @@ export async function makeKit(opts: { host?: FakeHost; start?: boolean; statusTa
   const fetch: Kit['fetch'] = (method, url, init = {}) => {
     const body = init.raw ?? (init.body === undefined ? undefined : JSON.stringify(init.body));
     const headers = { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...init.headers };
-    return api.fetch(new FETCH.Request(`http://router${url}`, { method, body, headers }));
+    return api.fetch(new Request(`http://router${url}`, { method, body, headers }));
   };
   return { host, metadata, agent, log, fetch, put: (body, query = '') => fetch('PUT', `/v1/system/config${query}`, { body }) };
 }
