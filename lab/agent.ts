@@ -117,7 +117,7 @@ export function withLogTail(err: unknown, agent: AgentProcess | null | undefined
 }
 
 /** node flags the agent runs with in production: a small young generation (RSS) */
-export const AGENT_NODE_FLAGS = ['--max-semi-space-size=2'];
+export const AGENT_NODE_FLAGS = ['--max-semi-space-size=2', '--optimize-for-size'];
 
 export async function startAgent(site: AgentSite, opts: AgentOptions = {}): Promise<AgentProcess> {
   const root = opts.root ?? site.root;
