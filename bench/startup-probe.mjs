@@ -70,6 +70,8 @@ const child = spawn(
   ],
   {
     stdio: ['ignore', out, out],
+    // the environment of the image's unit (lab/agent.ts AGENT_ENV)
+    env: { ...process.env, MALLOC_ARENA_MAX: '2', MALLOC_TRIM_THRESHOLD_: '131072' },
     cwd: path.join(here, '..'),
   },
 );
