@@ -52,6 +52,20 @@ export interface ApiBench {
   load: Record<string, Record<string, LoadResult>>;
   rss_after_cold_push_mb: number;
   rss_after_load_mb: number;
+  /** where the RSS after the load goes: V8's heap (used, reserved) and memory outside it, from GET /metrics */
+  memory_after_load_mb: { heap_used: number; heap_total: number; external: number } | null;
+}
+
+/** the agent's own heap figures (prom-client's default metrics) */
+async function agentMemory(lab: Lab): Promise<ApiBench['memory_after_load_mb']> {
+  const r = await lab.api('GET', '/metrics').catch(() => null);
+  if (r?.status !== 200) return null;
+  const mb = (name: string) => round(Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(r.body)?.[1]) / 2 ** 20, 1);
+  return {
+    heap_used: mb('nodejs_heap_size_used_bytes'),
+    heap_total: mb('nodejs_heap_size_total_bytes'),
+    external: mb('nodejs_external_memory_bytes'),
+  };
 }
 
 async function loadClient(lab: Lab, args: string[]): Promise<LoadOutput> {
@@ -121,6 +135,7 @@ export async function benchApi(opts: { prefix: string; quick?: boolean; register
       }
     }
     const rssLoad = (await agentRssKb(lab)) / 1024;
+    const memory = await agentMemory(lab);
     return {
       payload: name,
       liveness_during_cold_push: cold,
@@ -128,6 +143,7 @@ export async function benchApi(opts: { prefix: string; quick?: boolean; register
       load,
       rss_after_cold_push_mb: round(rssCold, 1),
       rss_after_load_mb: round(rssLoad, 1),
+      memory_after_load_mb: memory,
     };
   } finally {
     await labDown(opts.prefix);

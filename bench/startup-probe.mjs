@@ -55,9 +55,23 @@ const started = performance.now();
 // the node flags of the image's unit (lab/agent.ts AGENT_NODE_FLAGS)
 const child = spawn(
   'unshare',
-  ['--uts', '--', process.execPath, '--max-semi-space-size=2', appliance, 'serve', '--root', root, '--listen', `127.0.0.1:${port}`],
+  [
+    '--uts',
+    '--',
+    process.execPath,
+    '--max-semi-space-size=2',
+    '--optimize-for-size',
+    appliance,
+    'serve',
+    '--root',
+    root,
+    '--listen',
+    `127.0.0.1:${port}`,
+  ],
   {
     stdio: ['ignore', out, out],
+    // the environment of the image's unit (lab/agent.ts AGENT_ENV)
+    env: { ...process.env, MALLOC_ARENA_MAX: '2', MALLOC_TRIM_THRESHOLD_: '131072' },
     cwd: path.join(here, '..'),
   },
 );

@@ -4,6 +4,7 @@
 import { AutoRouter, type IRequest } from 'itty-router';
 import type { ApiRequest, ApiRuntime, Outcome, Route } from './context.ts';
 import { HttpError } from './errors.ts';
+import { fetchClasses } from './fetch.ts';
 import { errorResponse, httpErrorResponse } from './http.ts';
 import { ROUTES } from './routes.ts';
 
@@ -16,6 +17,7 @@ async function answer(rt: ApiRuntime, route: Route, req: ApiRequest): Promise<Re
 }
 
 async function withoutBody(res: Response): Promise<Response> {
+  const { Response } = fetchClasses();
   return new Response(null, { status: res.status, headers: res.headers });
 }
 
@@ -27,6 +29,8 @@ export function createApi(rt: ApiRuntime, routes: readonly Route[] = ROUTES) {
       return errorResponse(500, 'internal error');
     },
     missing: () => errorResponse(404, 'not found'),
+    // every route answers a Response already: itty's default format would test it against the global Response
+    format: (res: Response) => res,
   });
   const byPath = new Map<string, Route[]>();
   for (const r of routes) byPath.set(r.path, [...(byPath.get(r.path) ?? []), r]);
@@ -45,7 +49,7 @@ export function createApi(rt: ApiRuntime, routes: readonly Route[] = ROUTES) {
       };
       if (route.decode) {
         const decoded = await route.decode(req as unknown as Request);
-        if (decoded instanceof Response) return decoded;
+        if (decoded instanceof fetchClasses().Response) return decoded;
         apiReq.body = decoded.body;
         apiReq.text = decoded.text;
       }

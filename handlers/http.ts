@@ -1,16 +1,24 @@
 // Small helpers for answers: JSON and text, errors as {error, issues}.
 import type { Issue } from '../schema/issues.ts';
 import { HttpError } from './errors.ts';
+import { fetchClasses } from './fetch.ts';
 
 export const MAX_BODY_BYTES = 8 * 1024 * 1024;
 
 export const JSON_TYPE = { 'content-type': 'application/json; charset=utf-8' } as const;
 
 export function jsonResponse(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body), { status, headers: { ...JSON_TYPE, ...headers } });
+  return jsonTextResponse(JSON.stringify(body), status, headers);
 }
 
-export function textResponse(body: string, status = 200): Response {
+/** JSON already serialised (an answer kept for the next identical request) */
+export function jsonTextResponse(text: string, status = 200, headers: Record<string, string> = {}): Response {
+  const { Response } = fetchClasses();
+  return new Response(text, { status, headers: { ...JSON_TYPE, ...headers } });
+}
+
+export function textResponse(body: string | Uint8Array<ArrayBuffer>, status = 200): Response {
+  const { Response } = fetchClasses();
   return new Response(body, { status, headers: { 'content-type': 'text/plain; charset=utf-8' } });
 }
 

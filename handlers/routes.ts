@@ -3,6 +3,7 @@
 // get 405 with Allow (handlers/api.ts). The summaries and statuses make the
 // API description (handlers/openapi.ts, GET /v1/openapi.json).
 import type { Route } from './context.ts';
+import { fetchClasses } from './fetch.ts';
 import { decodeJson, textResponse } from './http.ts';
 import { openapiDocument } from './openapi.ts';
 import { getConfig, putConfig } from './v1/config.ts';
@@ -19,12 +20,15 @@ let described: string | null = null;
 const openapi: Route['handler'] = (_req, ctx) => {
   if (!ctx.schema) throw new Error("the API description needs the route to need 'schema'");
   described ??= JSON.stringify(openapiDocument(ROUTES, ctx.schema.configurationJsonSchema()));
-  return { kind: 'response', response: new Response(described, { headers: { 'content-type': 'application/json; charset=utf-8' } }) };
+  return {
+    kind: 'response',
+    response: new (fetchClasses().Response)(described, { headers: { 'content-type': 'application/json; charset=utf-8' } }),
+  };
 };
 
 const metrics: Route['handler'] = (_req, ctx) => ({
   kind: 'response',
-  response: new Response(ctx.metrics ?? '', { headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' } }),
+  response: new (fetchClasses().Response)(ctx.metrics ?? '', { headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' } }),
 });
 
 const INTERNAL = 'internal error (JSON {error, issues})';

@@ -117,7 +117,10 @@ export function withLogTail(err: unknown, agent: AgentProcess | null | undefined
 }
 
 /** node flags the agent runs with in production: a small young generation (RSS) */
-export const AGENT_NODE_FLAGS = ['--max-semi-space-size=2'];
+export const AGENT_NODE_FLAGS = ['--max-semi-space-size=2', '--optimize-for-size'];
+
+/** the environment the image's unit sets for the agent: glibc's malloc kept compact (RSS) */
+export const AGENT_ENV: Record<string, string> = { MALLOC_ARENA_MAX: '2', MALLOC_TRIM_THRESHOLD_: '131072' };
 
 export async function startAgent(site: AgentSite, opts: AgentOptions = {}): Promise<AgentProcess> {
   const root = opts.root ?? site.root;
@@ -141,7 +144,7 @@ export async function startAgent(site: AgentSite, opts: AgentOptions = {}): Prom
     argv.push('--listen', `[${site.managementAddress}]:${opts.port}`);
   }
   for (const target of opts.statusTargets ?? site.defaultStatusTargets) argv.push('--status-target', target);
-  const child = await spawnIn(site.routerNs, argv, logFile, opts.env);
+  const child = await spawnIn(site.routerNs, argv, logFile, { ...AGENT_ENV, ...opts.env });
   const agent = new AgentProcess(child.pid as number, root, opts.port ?? 5000, logFile, offset, child);
   if (own) await writeFile(path.join(site.dir, 'agent.pid'), `${agent.pid}\n`);
   if (opts.waitReady === false) return agent;

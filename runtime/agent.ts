@@ -20,6 +20,7 @@ import type {
   RenderMemo,
   Route,
 } from '../handlers/context.ts';
+import { fetchClasses } from '../handlers/fetch.ts';
 import { errorResponse } from '../handlers/http.ts';
 import { summarise } from '../handlers/plan/plan.ts';
 import { ROUTES } from '../handlers/routes.ts';
@@ -117,7 +118,7 @@ export class Agent implements ApiRuntime {
         this.log.info('agent.converge', { reason: 'persisted configuration found' });
         const route = ROUTES.find((r) => r.exclusive && r.method === 'PUT') as Route;
         const { response } = await this.queue.submit({
-          req: { method: 'PUT', params: {}, query: {}, headers: new Headers(), body: saved },
+          req: { method: 'PUT', params: {}, query: {}, headers: new (fetchClasses().Headers)(), body: saved },
           route,
         });
         if (response.status !== 200) this.log.error('agent.converge_failed', { status: response.status, body: await response.text() });

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { AGENT_NODE_FLAGS } from '../lab/agent.ts';
+import { AGENT_ENV, AGENT_NODE_FLAGS } from '../lab/agent.ts';
 
 const REPO = path.join(path.dirname(new URL(import.meta.url).pathname), '..');
 const run = (...args: string[]) => spawnSync(process.execPath, ['scripts/appliance.mjs', ...args], { cwd: REPO, encoding: 'utf8' });
@@ -109,6 +109,17 @@ test('the bundle: render loads the schema from its chunks and refuses what the s
   const unit = readFileSync(path.join(REPO, 'image', 'deb', 'lib', 'systemd', 'system', 'appliance-agent.service'), 'utf8');
   const exec = unit.split('\n').find((l) => l.startsWith('ExecStart=')) ?? '';
   assert.ok(exec.includes(`/node ${AGENT_NODE_FLAGS.join(' ')} /usr/lib/appliance-agent/appliance.mjs serve`), exec);
+  // and its environment
+  const env = unit.split('\n').find((l) => l.startsWith('Environment=')) ?? '';
+  assert.is(
+    env,
+    `Environment=${Object.entries(AGENT_ENV)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ')}`,
+  );
+  const probe = readFileSync(path.join(REPO, 'bench', 'startup-probe.mjs'), 'utf8');
+  for (const [k, v] of Object.entries(AGENT_ENV)) assert.ok(probe.includes(`${k}: '${v}'`), `startup-probe.mjs sets ${k}`);
+  for (const flag of AGENT_NODE_FLAGS) assert.ok(probe.includes(`'${flag}'`), `startup-probe.mjs passes ${flag}`);
 });
 
 test('the bundle: prom-client\u2019s chunk gives its classes through the default export runtime/metrics.ts reads', async () => {

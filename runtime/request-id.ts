@@ -3,6 +3,7 @@
 // (the apply log line carries it), the answer carries it back, and the
 // http.request log line reads it from the answer.
 import { randomUUID } from 'node:crypto';
+import { FETCH } from './fetch.ts';
 
 export const REQUEST_ID = 'x-request-id';
 const SAFE = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -21,9 +22,9 @@ function withHeader(res: Response, id: string): Response {
     return res;
   } catch {
     // an immutable Response: copied with the header
-    const headers = new Headers(res.headers);
+    const headers = new FETCH.Headers(res.headers);
     headers.set(REQUEST_ID, id);
-    return new Response(res.body, { status: res.status, statusText: res.statusText, headers });
+    return new FETCH.Response(res.body, { status: res.status, statusText: res.statusText, headers });
   }
 }
 
@@ -35,9 +36,9 @@ export function withRequestIds(api: FetchApi): FetchApi {
       try {
         req.headers.set(REQUEST_ID, id);
       } catch {
-        const headers = new Headers(req.headers);
+        const headers = new FETCH.Headers(req.headers);
         headers.set(REQUEST_ID, id);
-        inner = new Request(req, { headers });
+        inner = new FETCH.Request(req, { headers });
       }
       return withHeader(await api.fetch(inner), id);
     },

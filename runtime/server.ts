@@ -4,6 +4,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createServerAdapter } from '@whatwg-node/server';
+import { FETCH } from './fetch.ts';
 import type { Logger } from './log.ts';
 import { REQUEST_ID, requestIdOf } from './request-id.ts';
 
@@ -35,7 +36,19 @@ function validTarget(url: string | undefined, host: string | undefined): boolean
 }
 
 export function createHttpServer(api: FetchApi, log: Logger): http.Server {
-  const adapter = createServerAdapter((req: Request) => api.fetch(req));
+  // the API's own fetch classes (runtime/fetch.ts); the abort controller is the one the
+  // adapter picks for them anyway, said here so it does not compare with (and load) the global Request
+  // the request id the answer carries, for the log line: the adapter hands a plain header
+  // object to writeHead, which getHeader does not see
+  const ids = new WeakMap<http.ServerResponse, string | null>();
+  const adapter = createServerAdapter<{ res: http.ServerResponse }>(
+    async (req, ctx) => {
+      const answer = await api.fetch(req);
+      ids.set(ctx.res, answer.headers.get(REQUEST_ID));
+      return answer;
+    },
+    { fetchAPI: FETCH, __useCustomAbortCtrl: true },
+  );
   return http.createServer((req, res) => {
     const started = performance.now();
     // the socket is gone by 'finish' when an answer was sent before the body was read
@@ -48,7 +61,7 @@ export function createHttpServer(api: FetchApi, log: Logger): http.Server {
         method: req.method,
         path: req.url?.slice(0, 200),
         status: res.statusCode,
-        request_id: res.getHeader('x-request-id'),
+        request_id: ids.get(res) ?? res.getHeader(REQUEST_ID),
         duration_ms: Math.round((performance.now() - started) * 10) / 10,
         remote,
       });

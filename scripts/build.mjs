@@ -5,7 +5,7 @@
 // first observation, execa, the lab and image commands) goes into
 // dist/chunks/*.mjs, read only when first imported, so start-up neither
 // compiles nor evaluates it. The package installs dist/ as a whole.
-import { rm } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -28,4 +28,16 @@ await build({
   banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
   logLevel: 'warning',
 });
+// esbuild escapes strings but keeps a few comments with non-ASCII characters (a dash in
+// zod's), and one such character makes V8 hold the whole file's source as two bytes a
+// character (1.5 MB for the schema chunk): escaped here, the sources stay one byte a character
+for (const file of [
+  path.join(dist, 'appliance.mjs'),
+  ...(await readdir(path.join(dist, 'chunks'))).map((f) => path.join(dist, 'chunks', f)),
+]) {
+  const text = await readFile(file, 'utf8');
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the ASCII range itself
+  const ascii = text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  if (ascii !== text) await writeFile(file, ascii);
+}
 process.stdout.write(`built ${path.relative(root, path.join(dist, 'appliance.mjs'))}\n`);

@@ -7,7 +7,7 @@ import { renderAll } from '../../features/render.ts';
 import { withholdKeys } from '../../features/vpn/withhold.ts';
 import type { ApplyFailure, Context, Handler, RenderMemo } from '../context.ts';
 import { HttpError } from '../errors.ts';
-import { httpErrorResponse, JSON_TYPE, jsonResponse, textResponse } from '../http.ts';
+import { httpErrorResponse, jsonResponse, jsonTextResponse, textResponse } from '../http.ts';
 import { formatPlan, printablePlan } from '../plan/format.ts';
 import { planConfiguration, summarise } from '../plan/plan.ts';
 import { lockoutIssues } from './lockout.ts';
@@ -109,7 +109,7 @@ export const putConfig: Handler = (req, ctx) => {
       // the client only reads the status: the newest body is what the router runs, and the answer says so
       if (superseded) return jsonResponse(applied(memo, [SUPERSEDED_NOTICE]), 200, { 'x-appliance-superseded': 'true' });
       memo.answer ??= JSON.stringify(applied(memo, []));
-      return new Response(memo.answer, { headers: JSON_TYPE });
+      return jsonTextResponse(memo.answer);
     },
     fail: failureResponse,
   };

@@ -17,6 +17,8 @@ export class RealHost implements HostPort {
   private readonly ipReaders = new Map<string, IpBatch>();
   /** digests by file identity (inode, size, mtime): unchanged files are not read again */
   private readonly digests = new Map<string, { stamp: string; digest: string }>();
+  /** the last links listing and its facts (shared by callers: nothing changes facts in place) */
+  private lastLinks: { text: string; links: LinkFact[] } | null = null;
 
   /** @param wrap an argv prefix (ip netns exec NAME) so the agent can drive another namespace */
   constructor(readonly wrap: string[] = []) {}
@@ -185,6 +187,12 @@ export class RealHost implements HostPort {
 
   /** `ip -j OPTIONS COMMAND` through the long-lived reader for OPTIONS; one process of its own if the reader fails */
   private async ipJson<T>(options: string[], command: string[]): Promise<T[]> {
+    const text = await this.ipText(options, command);
+    return text ? (JSON.parse(text) as T[]) : [];
+  }
+
+  /** the JSON text of `ip -j OPTIONS COMMAND` */
+  private async ipText(options: string[], command: string[]): Promise<string> {
     const key = options.join(' ');
     let reader = this.ipReaders.get(key);
     if (!reader) {
@@ -199,12 +207,17 @@ export class RealHost implements HostPort {
       if (r.exitCode !== 0) throw new Error(`ip ${[...options, ...command].join(' ')} failed: ${r.stderr.trim()}`);
       text = r.stdout;
     }
-    text = text.trim();
-    return text ? (JSON.parse(text) as T[]) : [];
+    return text.trim();
   }
 
   async links(): Promise<LinkFact[]> {
-    return parseLinks(await this.ipJson<IpLink>(['-d'], ['address', 'show']));
+    const text = await this.ipText(['-d'], ['address', 'show']);
+    // callers joined on one query (ip-batch.ts), or an unchanged host, get the facts parsed
+    // once: 50 clients of GET /v1/system/interfaces do not each hold a parse of every link
+    if (this.lastLinks?.text === text) return this.lastLinks.links;
+    const links = parseLinks(text ? (JSON.parse(text) as IpLink[]) : []);
+    this.lastLinks = { text, links };
+    return links;
   }
 
   async routes(): Promise<RouteFact[]> {
