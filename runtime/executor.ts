@@ -237,7 +237,7 @@ function stages(list: Batch[]): Batch[][][] {
   for (const b of list) {
     const last = out.at(-1);
     const lane = last?.length === 1 ? last[0] : undefined;
-    const network = lane !== undefined && lane.every((x) => FIREWALL_ALONGSIDE.has(phase(x)));
+    const network = lane?.every((x) => FIREWALL_ALONGSIDE.has(phase(x))) === true;
     if (network && FIREWALL_ALONGSIDE.has(phase(b))) lane.push(b);
     else if (network && last && phase(b) === 'firewall') last.push([b]);
     else out.push([[b]]);
