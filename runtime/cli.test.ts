@@ -102,6 +102,11 @@ test('the bundle: render loads the schema from its chunks and refuses what the s
     const refused = spawnSync(process.execPath, [bundle, 'render', '--config', bad, '--out', path.join(dir, 'bad')], { encoding: 'utf8' });
     assert.is.not(refused.status, 0);
     assert.match(refused.stderr + refused.stdout, /networks/);
+    // zod's own English messages, with its other locales left out of the bundle (scripts/build.mjs)
+    assert.match(refused.stderr + refused.stdout, /expected array, received string/);
+    const chunks = readdirSync(path.join(REPO, 'dist', 'chunks')).map((f) => readFileSync(path.join(REPO, 'dist', 'chunks', f), 'utf8'));
+    assert.ok(chunks.some((c) => c.includes('node_modules/zod/v4/locales/en.js')));
+    assert.not.ok(chunks.some((c) => c.includes('node_modules/zod/v4/locales/fr.js')));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

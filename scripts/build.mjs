@@ -12,6 +12,26 @@ import { build } from 'esbuild';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const dist = path.join(root, 'dist');
+/**
+ * zod re-exports its 64 message locales as a namespace (`z.locales`), which keeps them all in
+ * the bundle: half of the schema's chunk, read and compiled when the first PUT loads it. The
+ * agent's messages are zod's English ones, so zod's locale index is built as English only.
+ */
+const englishZod = {
+  name: 'zod-english-only',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      args.importer.includes(`${path.sep}node_modules${path.sep}zod${path.sep}`)
+        ? { path: path.join(path.dirname(args.importer), '..', 'locales', 'index.js'), namespace: 'zod-english' }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'zod-english' }, (args) => ({
+      contents: "export { default as en } from './en.js';\n",
+      resolveDir: path.dirname(args.path),
+    }));
+  },
+};
+
 await rm(dist, { recursive: true, force: true });
 await build({
   entryPoints: [path.join(root, 'runtime', 'main.ts')],
@@ -27,6 +47,7 @@ await build({
   // CommonJS dependencies inside an ES module bundle need a require
   banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
   logLevel: 'warning',
+  plugins: [englishZod],
 });
 // esbuild escapes strings but keeps a few comments with non-ASCII characters (a dash in
 // zod's), and one such character makes V8 hold the whole file's source as two bytes a
