@@ -17,12 +17,12 @@ export function loadSchemaKit(): Promise<SchemaKit> {
 }
 
 /**
- * What the first PUT needs and start-up does not (the kit: zod and the schema, about 100 ms of one CPU; the
- * host's fact readers) is made ready in the background once the agent has answered a request (the response
- * is written by then), or a while after start-up when nothing asks: the orchestrator polls a new router
+ * What the first PUT needs and start-up does not (the kit: zod and the schema, about 80 ms of one CPU; the
+ * host's fact readers) is made ready in the background once the agent has answered a request (on a timer:
+ * the response is written by the time it fires), or a while after start-up when nothing asks: the orchestrator polls a new router
  * until it answers, then pushes, and that first PUT need not wait for them.
  */
-export const WARM_AFTER_MS = { answer: 25, start: 1000 } as const;
+export const WARM_AFTER_MS = { answer: 1, start: 1000 } as const;
 
 export type WarmAfter = keyof typeof WARM_AFTER_MS;
 
