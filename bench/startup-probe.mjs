@@ -60,7 +60,7 @@ const child = spawn(
     '--',
     process.execPath,
     '--max-semi-space-size=2',
-    '--optimize-for-size',
+    '--heap-growing-percent=10',
     appliance,
     'serve',
     '--root',
