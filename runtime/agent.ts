@@ -24,7 +24,6 @@ import { fetchClasses } from '../handlers/fetch.ts';
 import { errorResponse } from '../handlers/http.ts';
 import { summarise } from '../handlers/plan/plan.ts';
 import { ROUTES } from '../handlers/routes.ts';
-import { planFor, renderConfig } from '../handlers/v1/config.ts';
 import { Announcer } from './announcer.ts';
 import { Coalescer } from './coalescer.ts';
 import { gatherContext } from './context.ts';
@@ -35,6 +34,7 @@ import type { Logger } from './log.ts';
 import { LoopDelay } from './loop-delay.ts';
 import { Metrics } from './metrics.ts';
 import { assertReachable, SharedQueries } from './queries.ts';
+import { rollBack } from './rollback.ts';
 import { loadSchemaKit, type WarmAfter, warmer } from './schema-load.ts';
 import { type MetadataService, Services } from './services.ts';
 import { StateFile } from './state-file.ts';
@@ -283,28 +283,9 @@ export class Agent implements ApiRuntime {
     return { host: this.host, layout: this.layout, services: this.services };
   }
 
-  /** Back to the last good configuration, from whatever state the failed step left: the same planner, forced. */
-  private async rollback(): Promise<boolean> {
-    const applied = this.state.applied;
-    if (!applied) {
-      this.log.warn('apply.no_rollback', { reason: 'no configuration was applied before' });
-      return false;
-    }
-    try {
-      const ctx = await this.context(['facts', 'schema']);
-      // back to what was applied: the lockout guard judged it then, and it is the way back in now
-      const memo = renderConfig(applied.body, { ...ctx, state: { ...this.state, apiAddresses: [] } });
-      const plan = planFor(memo, { ...ctx, state: { ...this.state, dirty: true } });
-      await execute(plan, this.execContext());
-      // forced back to the files of the last good configuration: the host matches them again
-      this.state.dirty = false;
-      this.state.touched = applied.model;
-      this.log.info('apply.rolled_back', { steps: plan.steps.length });
-      return true;
-    } catch (err) {
-      this.log.error('apply.rollback_failed', { error: err instanceof ApplyError ? err.failure : String(err) });
-      return false;
-    }
+  /** Back to the last good configuration (runtime/rollback.ts). */
+  private rollback(): Promise<boolean> {
+    return rollBack({ state: this.state, log: this.log, context: (needs) => this.context(needs), exec: this.execContext() });
   }
 
   async close(): Promise<void> {

@@ -8,7 +8,8 @@ import { sha256 } from '../../features/kit/digest.ts';
 import type { LinkFact, RouteFact } from '../../features/kit/facts.ts';
 import { IpBatch } from './ip-batch.ts';
 import { type IpLink, type IpRoute, parseLinks, parseRoutes } from './ip-json.ts';
-import { BACKGROUND_NICE, type CommandResult, type DaemonProcess, type HostPort, type RunOptions } from './port.ts';
+import type { CommandResult, DaemonProcess, HostPort, RunOptions } from './port.ts';
+import { runHere } from './run-here.ts';
 import { Spawner } from './spawner.ts';
 
 export class RealHost implements HostPort {
@@ -40,33 +41,7 @@ export class RealHost implements HostPort {
       const r = await this.spawner.run(full, opts);
       return { ...r, argv };
     }
-    return this.runHere(full, argv, opts);
-  }
-
-  /** from the agent's own process, with execa (loaded only if the helper is unavailable) */
-  private async runHere(full: string[], argv: string[], opts: RunOptions): Promise<CommandResult> {
-    const { execa } = await import('execa');
-    let r: Awaited<ReturnType<typeof execa>>;
-    try {
-      const child = execa(full[0] as string, full.slice(1), {
-        input: opts.input,
-        reject: false,
-        timeout: opts.timeoutMs ?? 30_000,
-        stripFinalNewline: false,
-      });
-      if (opts.background && child.pid) lowerPriority(child.pid);
-      r = await child;
-    } catch (err) {
-      // a spawn that cannot even start (out of file descriptors, memory) is a failed command, not a crash
-      return { argv, exitCode: -1, stdout: '', stderr: `cannot run ${argv[0]}: ${(err as Error).message}`, timedOut: false };
-    }
-    return {
-      argv,
-      exitCode: typeof r.exitCode === 'number' ? r.exitCode : -1,
-      stdout: String(r.stdout ?? ''),
-      stderr: String(r.stderr ?? r.message ?? ''),
-      timedOut: r.timedOut === true,
-    };
+    return runHere(full, argv, opts);
   }
 
   async writeFile(file: string, content: string, mode: number, opts: { scratch?: boolean } = {}): Promise<void> {
@@ -294,11 +269,4 @@ export class RealHost implements HostPort {
   sleep(ms: number): Promise<void> {
     return new Promise((r) => setTimeout(r, ms));
   }
-}
-
-/** a `background` command's niceness; a process already gone is no error */
-function lowerPriority(pid: number): void {
-  try {
-    os.setPriority(pid, Math.min(19, os.getPriority() + BACKGROUND_NICE));
-  } catch {}
 }

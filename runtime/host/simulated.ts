@@ -5,8 +5,6 @@
 // configurations (the model: tailscale's router state tests).
 import { sha256 } from '../../features/kit/digest.ts';
 import type { LinkFact, RouteFact } from '../../features/kit/facts.ts';
-import type { MetadataTable } from '../../schema/model.ts';
-import type { MetadataService } from '../services.ts';
 import type { CommandResult, DaemonProcess, HostPort, RunOptions } from './port.ts';
 import { applyIpBatch } from './simulated-ip.ts';
 
@@ -288,14 +286,4 @@ export class FakeHost implements HostPort {
   }
 }
 
-/** The metadata proxy, recorded. */
-export class FakeMetadata implements MetadataService {
-  tables: MetadataTable[] = [];
-  closed = false;
-  async apply(table: MetadataTable): Promise<void> {
-    this.tables.push(table);
-  }
-  async close(): Promise<void> {
-    this.closed = true;
-  }
-}
+export { FakeMetadata } from './simulated-metadata.ts';
