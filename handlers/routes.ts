@@ -4,7 +4,7 @@
 // API description (handlers/openapi.ts, GET /v1/openapi.json).
 import type { Route } from './context.ts';
 import { fetchClasses } from './fetch.ts';
-import { decodeJson, textResponse } from './http.ts';
+import { decodeJson, jsonTextResponse, textResponse } from './http.ts';
 import { openapiDocument } from './openapi.ts';
 import { getConfig, putConfig } from './v1/config.ts';
 import { getFirewallRules } from './v1/firewall.ts';
@@ -20,10 +20,7 @@ let described: string | null = null;
 const openapi: Route['handler'] = (_req, ctx) => {
   if (!ctx.schema) throw new Error("the API description needs the route to need 'schema'");
   described ??= JSON.stringify(openapiDocument(ROUTES, ctx.schema.configurationJsonSchema()));
-  return {
-    kind: 'response',
-    response: new (fetchClasses().Response)(described, { headers: { 'content-type': 'application/json; charset=utf-8' } }),
-  };
+  return { kind: 'response', response: jsonTextResponse(described) };
 };
 
 const metrics: Route['handler'] = (_req, ctx) => ({
