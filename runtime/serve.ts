@@ -6,7 +6,7 @@ import { nicLinks } from '../features/kit/facts.ts';
 import { isLinkLocal } from '../schema/syntax.ts';
 import { Agent } from './agent.ts';
 import { apiFront } from './front.ts';
-import { takeEarly } from './host/early.ts';
+import { takeEarlyHelper } from './host/early.ts';
 import type { HostPort } from './host/port.ts';
 import { RealHost } from './host/real.ts';
 import { jsonLogger, type Logger } from './log.ts';
@@ -36,7 +36,7 @@ export async function serve(opts: ServeOptions): Promise<{ agent: Agent; stop: (
   const metrics = new Metrics();
   let host = opts.host;
   if (!host) {
-    const real = takeEarly() ?? new RealHost();
+    const real = new RealHost([], takeEarlyHelper());
     // the command helper boots (a bare node) while the agent starts: the first GET /v1/firewall/rules does not wait for it
     real.warm();
     host = real;

@@ -1,5 +1,5 @@
 // The HostPort of the machine the agent runs on.
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync, watch, writeFileSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -21,11 +21,19 @@ export class RealHost implements HostPort {
   /** the last links listing and its facts (shared by callers: nothing changes facts in place) */
   private lastLinks: { text: string; links: LinkFact[] } | null = null;
 
-  /** @param wrap an argv prefix (ip netns exec NAME) so the agent can drive another namespace */
-  constructor(readonly wrap: string[] = []) {}
-
   /** commands are forked by a small helper process, not by the agent (see spawner.ts) */
-  private readonly spawner = new Spawner();
+  private readonly spawner: Spawner;
+
+  /**
+   * @param wrap an argv prefix (ip netns exec NAME) so the agent can drive another namespace
+   * @param helper a command helper already started (runtime/host/early.ts)
+   */
+  constructor(
+    readonly wrap: string[] = [],
+    helper: ChildProcess | null = null,
+  ) {
+    this.spawner = new Spawner(helper);
+  }
 
   /** commands run, and the fact readers' processes */
   get spawns(): number {

@@ -4,6 +4,7 @@
 import os from 'node:os';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { spawnHelper } from './helper-source.ts';
 import { BACKGROUND_NICE } from './port.ts';
 import { Spawner } from './spawner.ts';
 
@@ -53,6 +54,48 @@ test("a background command runs at the lower priority, others at the agent's own
   }
 });
 
+test('commands sent while the helper boots are run by the agent itself, later ones by the helper', async () => {
+  const s = new Spawner();
+  try {
+    const parent = async () => Number((await s.run(['sh', '-c', 'echo $PPID'])).stdout.trim());
+    assert.is(await parent(), process.pid);
+    await s.whenReady();
+    const helper = await parent();
+    assert.ok(helper > 1 && helper !== process.pid);
+    assert.is(await parent(), helper);
+    assert.is(s.starts, 1);
+  } finally {
+    s.close();
+  }
+});
+
+test('a helper started before the Spawner (runtime/main.ts) is the one it uses', async () => {
+  const early = spawnHelper();
+  const s = new Spawner(early);
+  try {
+    await s.whenReady();
+    assert.is(Number((await s.run(['sh', '-c', 'echo $PPID'])).stdout.trim()), early.pid);
+    assert.is(s.starts, 1);
+  } finally {
+    s.close();
+  }
+});
+
+test('an early helper that is already gone is replaced', async () => {
+  const early = spawnHelper();
+  await new Promise((r) => early.once('spawn', r));
+  early.kill('SIGKILL');
+  await new Promise((r) => early.once('exit', r));
+  const s = new Spawner(early);
+  try {
+    await s.whenReady();
+    const pid = Number((await s.run(['sh', '-c', 'echo $PPID'])).stdout.trim());
+    assert.ok(pid !== early.pid && pid !== process.pid);
+  } finally {
+    s.close();
+  }
+});
+
 test('many commands at once each get their own answer, from one helper', async () => {
   const s = new Spawner();
   try {
@@ -70,8 +113,9 @@ test('many commands at once each get their own answer, from one helper', async (
 test('a helper that dies answers its commands as failed (never runs them twice) and is replaced', async () => {
   const s = new Spawner();
   try {
+    await s.whenReady();
     const pid = Number((await s.run(['sh', '-c', 'echo $PPID'])).stdout.trim());
-    assert.ok(pid > 1);
+    assert.ok(pid > 1 && pid !== process.pid);
     const inFlight = s.run(['sleep', '5']);
     process.kill(pid, 'SIGKILL');
     const r = await inFlight;

@@ -6,63 +6,32 @@
 // commands and sends back their exit code and output, one JSON line each, and
 // the agent's event loop only reads that line. It ends when the agent does
 // (its stdin closes). Without it (it cannot start, or died and cannot be
-// restarted) commands run from the agent directly.
-import { type ChildProcess, spawn } from 'node:child_process';
+// restarted) commands run from the agent directly, and so do the commands
+// sent while it boots (about 100 ms on a small VM, alongside the agent's own
+// start: the first liveness probe does not wait for it).
+import type { ChildProcess } from 'node:child_process';
+import { HERE, type HelperCommand, type HelperReply as Reply, runCommand, spawnHelper } from './helper-source.ts';
 import { BACKGROUND_NICE, type CommandResult, type RunOptions } from './port.ts';
-
-/** The helper: argv arrays only (no shell), a timeout per command, output as text. */
-const HELPER = `
-const { spawn } = require('node:child_process');
-const { getPriority, setPriority } = require('node:os');
-const reply = (m) => process.stdout.write(JSON.stringify(m) + '\\n');
-let buf = '';
-process.stdin.setEncoding('utf8');
-process.stdin.on('data', (chunk) => {
-  buf += chunk;
-  for (let nl = buf.indexOf('\\n'); nl >= 0; nl = buf.indexOf('\\n')) {
-    const line = buf.slice(0, nl);
-    buf = buf.slice(nl + 1);
-    if (line) run(JSON.parse(line));
-  }
-});
-process.stdin.on('end', () => process.exit(0));
-function run({ id, argv, input, timeoutMs, nice }) {
-  let out = '', err = '', timedOut = false, done = false;
-  let child;
-  try {
-    child = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
-  } catch (e) {
-    return reply({ id, exitCode: -1, stdout: '', stderr: 'cannot run ' + argv[0] + ': ' + e.message, timedOut: false });
-  }
-  if (nice && child.pid) try { setPriority(child.pid, Math.min(19, getPriority() + nice)); } catch {}
-  const finish = (m) => { if (!done) { done = true; clearTimeout(timer); reply(m); } };
-  const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, timeoutMs);
-  child.stdout.setEncoding('utf8').on('data', (d) => { out += d; });
-  child.stderr.setEncoding('utf8').on('data', (d) => { err += d; });
-  child.stdin.on('error', () => {});
-  child.stdin.end(input ?? '');
-  child.on('error', (e) => finish({ id, exitCode: -1, stdout: out, stderr: err || 'cannot run ' + argv[0] + ': ' + e.message, timedOut }));
-  child.on('close', (code) => finish({ id, exitCode: typeof code === 'number' ? code : -1, stdout: out, stderr: err, timedOut }));
-}
-`;
-
-interface Reply {
-  id: number;
-  exitCode: number;
-  stdout: string;
-  stderr: string;
-  timedOut: boolean;
-}
 
 export class Spawner {
   private child: ChildProcess | null = null;
+  /** a helper started before the agent's modules loaded (early.ts), taken on first use */
+  private adopted: ChildProcess | null;
   private buffer = '';
   private nextId = 1;
   private readonly pending = new Map<number, (r: Reply) => void>();
   /** the helper could not be started: commands run from the agent */
   private broken = false;
+  /** the running helper has said it is ready (until then the agent runs commands itself) */
+  private ready = false;
+  private readonly readyWaiters: (() => void)[] = [];
   /** helper processes started */
   starts = 0;
+
+  /** @param early a helper already started (runtime/main.ts starts it first thing) */
+  constructor(early: ChildProcess | null = null) {
+    this.adopted = early;
+  }
 
   /** false when the helper is unavailable: the caller runs the command itself */
   get available(): boolean {
@@ -74,21 +43,49 @@ export class Spawner {
     if (!this.child && !this.broken) this.start();
   }
 
+  /** resolves once a helper is up and has said it is ready, or has gone (could not start, or died) */
+  whenReady(): Promise<void> {
+    this.warm();
+    if (this.ready || this.broken) return Promise.resolve();
+    // the wait holds the event loop open, as a command in flight does
+    this.hold(true);
+    return new Promise((resolve) =>
+      this.readyWaiters.push(() => {
+        if (this.pending.size === 0) this.hold(false);
+        resolve();
+      }),
+    );
+  }
+
   run(argv: string[], opts: RunOptions = {}): Promise<CommandResult> {
     const child = this.child ?? this.start();
-    const id = this.nextId++;
+    const cmd: HelperCommand = {
+      id: this.nextId++,
+      argv,
+      input: opts.input,
+      timeoutMs: opts.timeoutMs ?? 30_000,
+      nice: opts.background ? BACKGROUND_NICE : 0,
+    };
     return new Promise((resolve) => {
-      this.pending.set(id, (r) => resolve({ argv, exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr, timedOut: r.timedOut }));
+      const done = (r: Reply) => resolve({ argv, exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr, timedOut: r.timedOut });
+      // while the helper boots, the agent forks the command itself (the same code the helper runs)
+      if (!this.ready) return runCommand(HERE, cmd, done);
+      this.pending.set(cmd.id, done);
       if (this.pending.size === 1) this.hold(true);
-      const nice = opts.background ? BACKGROUND_NICE : 0;
-      child.stdin?.write(`${JSON.stringify({ id, argv, input: opts.input, timeoutMs: opts.timeoutMs ?? 30_000, nice })}\n`);
+      child.stdin?.write(`${JSON.stringify(cmd)}\n`);
     });
   }
 
   private start(): ChildProcess {
-    const child = spawn(process.execPath, ['-e', HELPER], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const early = this.adopted;
+    this.adopted = null;
+    // one that already exited, or could not start, is replaced
+    const usable = early && early.exitCode === null && early.signalCode === null && early.pid !== undefined;
+    if (early && !usable) early.kill();
+    const child = usable ? early : spawnHelper();
     this.starts += 1;
     this.child = child;
+    this.ready = false;
     this.buffer = '';
     child.stdout?.setEncoding('utf8');
     child.stdout?.on('data', (chunk: string) => {
@@ -96,6 +93,11 @@ export class Spawner {
       for (let nl = this.buffer.indexOf('\n'); nl >= 0; nl = this.buffer.indexOf('\n')) {
         const reply = JSON.parse(this.buffer.slice(0, nl)) as Reply;
         this.buffer = this.buffer.slice(nl + 1);
+        if (reply.id === 0) {
+          this.ready = true;
+          for (const w of this.readyWaiters.splice(0)) w();
+          continue;
+        }
         const done = this.pending.get(reply.id);
         this.pending.delete(reply.id);
         done?.(reply);
@@ -106,9 +108,11 @@ export class Spawner {
     const gone = (why: string) => {
       if (this.child !== child) return;
       this.child = null;
+      this.ready = false;
       // a command may have run: it is answered as failed, never run twice
       for (const [id, done] of this.pending) done({ id, exitCode: -1, stdout: '', stderr: `the command runner ${why}`, timedOut: false });
       this.pending.clear();
+      for (const w of this.readyWaiters.splice(0)) w();
     };
     child.once('error', (err) => {
       this.broken = true;
