@@ -33,7 +33,7 @@ test('plan against a saved state: only the change, and nothing for the same body
   writeFileSync(changed, JSON.stringify(body));
   const r = plan('--config', changed, '--state', dir);
   assert.is(r.status, 0, r.stderr);
-  assert.match(r.stdout, /^addresses +run links and addresses: ip -batch - <<< address del 172\.24\.4\.3\/24 dev eth1; /m);
+  assert.match(r.stdout, /^addresses +run links and addresses \+ routes: ip -batch - <<< address del 172\.24\.4\.3\/24 dev eth1; /m);
   assert.not.match(r.stdout, /daemon dnsmasq/);
 });
 

@@ -126,9 +126,8 @@ test('floating IP: removal deletes the address and flushes its connections after
   assert.equal(lines(plan), [
     'check check iptables-restore: iptables-restore --test < stdin',
     'files write etc/iptables/rules.v4 mode 0600',
-    'addresses run links and addresses: ip -batch - <<< address del 172.24.4.13/24 dev eth1',
     // the kernel may have flushed the routes through eth1 with the address: they are re-asserted
-    'routes run routes: ip -batch - <<< route replace default via 172.24.4.1 dev eth1 proto static',
+    'addresses run links and addresses + routes: ip -batch - <<< address del 172.24.4.13/24 dev eth1; route replace default via 172.24.4.1 dev eth1 proto static',
     'firewall run firewall v4: iptables-restore -w 5 /var/lib/appliance/etc/iptables/rules.v4',
     'conntrack run conntrack flush: conntrack -D -d 172.24.4.13',
     'conntrack run conntrack flush: conntrack -D -q 172.24.4.13',

@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import type { Facts } from '../../features/kit/facts.ts';
 import { goldenCases } from '../../test/golden-cases.ts';
 import { applyPlan, bareHost, build, floatingIpsHost, hostRoutesHost, input, lines, seedHost, show } from '../../test/plan-facts.ts';
-import { planConfiguration, summarise } from './plan.ts';
+import { fuseIpBatches, planConfiguration, type Step, summarise } from './plan.ts';
 
 // ---------------------------------------------------------------------------
 // Nothing to do
@@ -85,11 +85,10 @@ test('a fresh host gets checks, every file, hostname, sysctls, links and address
     'sysctl sysctl net/ipv6/conf/eth2/accept_dad=0',
     'sysctl sysctl net/ipv4/conf/eth2/arp_notify=1',
     'sysctl sysctl net/ipv4/conf/eth2/promote_secondaries=1',
-    'addresses run links and addresses: ip -batch - <<< link set dev eth0 mtu 1450; link set dev eth0 up; link set dev eth1 up; ' +
+    'addresses run links and addresses + routes: ip -batch - <<< link set dev eth0 mtu 1450; link set dev eth0 up; link set dev eth1 up; ' +
       'link set dev eth2 mtu 1450; link set dev eth2 up; address add fdca:3ba5:a17a:acda:f816:3eff:fefd:e6f1/64 nodad dev eth0; ' +
       'address add 172.24.4.3/24 brd + dev eth1; address add 2001:db8::3/64 nodad dev eth1; ' +
-      'address add 10.0.0.1/24 brd + dev eth2; address add fdc3:6ee6:d81f:ede::1/64 nodad dev eth2',
-    'routes run routes: ip -batch - <<< route replace default via 172.24.4.1 dev eth1 proto static; route replace ::/0 via 2001:db8::2 dev eth1 proto static',
+      'address add 10.0.0.1/24 brd + dev eth2; address add fdc3:6ee6:d81f:ede::1/64 nodad dev eth2; route replace default via 172.24.4.1 dev eth1 proto static; route replace ::/0 via 2001:db8::2 dev eth1 proto static',
     'firewall run firewall v4: iptables-restore -w 5 /var/lib/appliance/etc/iptables/rules.v4',
     'firewall run firewall v6: ip6tables-restore -w 5 /var/lib/appliance/etc/iptables/rules.v6',
     'services daemon dnsmasq start: dnsmasq --keep-in-foreground --conf-file=/var/lib/appliance/etc/dnsmasq/dnsmasq.conf ' +
@@ -105,7 +104,6 @@ test('a fresh host gets checks, every file, hostname, sysctls, links and address
     hostname: 1,
     sysctl: 10,
     'run:links': 1,
-    'run:routes': 1,
     'run:firewall': 2,
     'daemon:dnsmasq:start': 1,
     'daemon:bird6:start': 1,
@@ -165,6 +163,40 @@ test('force still starts what is not running and restarts dnsmasq for a changed 
     ],
     show(plan),
   );
+});
+
+test('neighbouring strict ip batches are one process; a tolerant (-force) batch or any other run is never merged in', () => {
+  const ip = (phase: Step['phase'], reason: string, input: string): Step => ({
+    phase,
+    kind: 'run',
+    reason,
+    argv: ['ip', '-batch', '-'],
+    input,
+  });
+  const stale: Step = {
+    phase: 'stale-routes',
+    kind: 'run',
+    reason: 'stale routes',
+    argv: ['ip', '-force', '-batch', '-'],
+    input: 'route del x\n',
+    okExit: 'any',
+  };
+  const firewall: Step = { phase: 'firewall', kind: 'run', reason: 'firewall v4', argv: ['iptables-restore', 'f'], counts: 'firewall' };
+  const links = ip('addresses', 'links and addresses', 'link set dev eth1 up\naddress add 10.0.0.1/24 dev eth1\n');
+  const routes = ip('routes', 'routes', 'route replace default via 10.0.0.254 dev eth1\n');
+  assert.equal(fuseIpBatches([links, routes, firewall]), [
+    {
+      ...links,
+      reason: 'links and addresses + routes',
+      input: 'link set dev eth1 up\naddress add 10.0.0.1/24 dev eth1\nroute replace default via 10.0.0.254 dev eth1\n',
+    },
+    firewall,
+  ]);
+  // stale routes may fail line by line: they stay their own -force run, between the two
+  assert.equal(fuseIpBatches([links, stale, routes]), [links, stale, routes]);
+  // a run that expects other exit codes or output is never merged
+  const tolerant = { ...routes, okExit: [0, 2] };
+  assert.equal(fuseIpBatches([links, tolerant]), [links, tolerant]);
 });
 
 test('force: false is the default', () => {

@@ -60,7 +60,36 @@ export function planConfiguration(model: Model, files: readonly RenderedFile[], 
   const rank = new Map(PHASES.map((p, i) => [p, i]));
   // a stable sort: order within a phase is the features' order
   steps.sort((a, b) => (rank.get(a.phase) ?? 0) - (rank.get(b.phase) ?? 0));
-  return { steps };
+  return { steps: fuseIpBatches(steps) };
+}
+
+type RunStep = Extract<Step, { kind: 'run' }>;
+
+/** a plain `ip -batch -`: it stops at the first line that fails, and that fails the step */
+const strictIpBatch = (s: Step): s is RunStep =>
+  s.kind === 'run' &&
+  s.argv.length === 3 &&
+  s.argv.join(' ') === 'ip -batch -' &&
+  s.okExit === undefined &&
+  s.expect === undefined &&
+  s.counts === undefined &&
+  s.service === undefined;
+
+/**
+ * Neighbouring strict `ip -batch -` runs (the links and addresses, then the routes that need them)
+ * are one process: ip runs the lines in order and stops at the first that fails, as the two runs
+ * would, and a failure fails the step either way (the apply is rolled back). The host pays for one
+ * process instead of two. The step keeps the first one's phase.
+ */
+export function fuseIpBatches(steps: readonly Step[]): Step[] {
+  const out: Step[] = [];
+  for (const s of steps) {
+    const prev = out.at(-1);
+    if (prev && strictIpBatch(prev) && strictIpBatch(s)) {
+      out[out.length - 1] = { ...prev, reason: `${prev.reason} + ${s.reason}`, input: `${prev.input ?? ''}${s.input ?? ''}` };
+    } else out.push(s);
+  }
+  return out;
 }
 
 export function summarise(plan: Plan): Record<string, number> {

@@ -76,8 +76,7 @@ test('routes: a new address on the gateway link re-asserts the routes through it
   assert.equal(
     lines(plan).filter((l) => /^(addresses|routes|conntrack|announce) /.test(l)),
     [
-      'addresses run links and addresses: ip -batch - <<< address del 172.24.4.3/24 dev eth1; address add 172.24.4.5/24 brd + dev eth1',
-      'routes run routes: ip -batch - <<< route replace default via 172.24.4.1 dev eth1 proto static',
+      'addresses run links and addresses + routes: ip -batch - <<< address del 172.24.4.3/24 dev eth1; address add 172.24.4.5/24 brd + dev eth1; route replace default via 172.24.4.1 dev eth1 proto static',
       'conntrack run conntrack flush: conntrack -D -d 172.24.4.3',
       'conntrack run conntrack flush: conntrack -D -q 172.24.4.3',
       'announce announce arping -U -c 1 -I eth1 172.24.4.5',

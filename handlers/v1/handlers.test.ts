@@ -58,10 +58,9 @@ test('renderConfig and planFor: a valid body gives the model, the files rendered
   // the links are up already: only the MTUs differ
   assert.equal(linesOf(plan, 'system', 'addresses', 'routes', 'firewall', 'services', 'announce'), [
     'system hostname ak-d22b149cee9b4eac8349c517eda00b89',
-    'addresses run links and addresses: ip -batch - <<< link set dev eth0 mtu 1450; link set dev eth2 mtu 1450; ' +
+    'addresses run links and addresses + routes: ip -batch - <<< link set dev eth0 mtu 1450; link set dev eth2 mtu 1450; ' +
       'address add fdca:3ba5:a17a:acda:f816:3eff:fefd:e6f1/64 nodad dev eth0; address add 172.24.4.3/24 brd + dev eth1; ' +
-      'address add 2001:db8::3/64 nodad dev eth1; address add 10.0.0.1/24 brd + dev eth2; address add fdc3:6ee6:d81f:ede::1/64 nodad dev eth2',
-    'routes run routes: ip -batch - <<< route replace default via 172.24.4.1 dev eth1 proto static; route replace ::/0 via 2001:db8::2 dev eth1 proto static',
+      'address add 2001:db8::3/64 nodad dev eth1; address add 10.0.0.1/24 brd + dev eth2; address add fdc3:6ee6:d81f:ede::1/64 nodad dev eth2; route replace default via 172.24.4.1 dev eth1 proto static; route replace ::/0 via 2001:db8::2 dev eth1 proto static',
     'firewall run firewall v4: iptables-restore -w 5 /srv/agent/etc/iptables/rules.v4',
     'firewall run firewall v6: ip6tables-restore -w 5 /srv/agent/etc/iptables/rules.v6',
     'services daemon dnsmasq start: dnsmasq --keep-in-foreground --conf-file=/srv/agent/etc/dnsmasq/dnsmasq.conf ' +

@@ -10,6 +10,8 @@ import { applyIpBatch } from './simulated-ip.ts';
 
 interface Failure {
   match: (argv: string[], input?: string) => boolean;
+  /** the text a string match looks for: in an `ip -batch`, the lines before the first with it still apply */
+  text?: string;
   exitCode: number;
   stderr: string;
   times: number;
@@ -55,6 +57,7 @@ export class FakeHost implements HostPort {
       typeof match === 'string' ? (argv: string[], input?: string) => `${argv.join(' ')}\n${input ?? ''}`.includes(match) : match;
     this.failures.push({
       match: test,
+      ...(typeof match === 'string' ? { text: match } : {}),
       exitCode: opts.exitCode ?? 1,
       stderr: opts.stderr ?? 'failure injected by the test',
       times: opts.times ?? 1,
@@ -68,6 +71,22 @@ export class FakeHost implements HostPort {
     this.holds.push({ match: (argv) => argv.join(' ').includes(match), until });
   }
 
+  /**
+   * As ip does: a strict `ip -batch` applies its lines up to the one that fails (the first with the
+   * failure's text) and stops there. Answers the failure's message.
+   */
+  private failBatchAt(failure: Failure, argv: string[], input = ''): string {
+    if (argv[0] !== 'ip' || !argv.includes('-batch') || argv.includes('-force') || !failure.text) return failure.stderr;
+    const lines = input.split('\n');
+    const at = lines.findIndex((l) => l.includes(failure.text as string));
+    if (at < 0) return failure.stderr;
+    const state = { links: this.links_, routes: this.routes_, neighbours: this.neighbours };
+    applyIpBatch(state, lines.slice(0, at).join('\n'), false);
+    this.routes_ = state.routes;
+    this.neighbours = state.neighbours ?? [];
+    return `${failure.stderr}\nCommand failed -:${at + 1}`;
+  }
+
   async run(argv: string[], opts: RunOptions = {}): Promise<CommandResult> {
     for (const h of this.holds) if (h.match(argv)) await h.until;
     this.spawns += 1;
@@ -76,7 +95,7 @@ export class FakeHost implements HostPort {
     const failure = this.failures.find((f) => f.times > 0 && f.match(argv, opts.input));
     if (failure) {
       failure.times -= 1;
-      return r(failure.exitCode, '', failure.stderr);
+      return r(failure.exitCode, '', this.failBatchAt(failure, argv, opts.input));
     }
     // `env NAME=value ... cmd args`: the command, with its environment ignored
     const skip = argv[0] === 'env' ? argv.slice(1).findIndex((a) => !a.includes('=')) + 1 : 0;

@@ -102,7 +102,7 @@ test('a failing step rolls back to the previous configuration and answers 500 na
   const r = await k.put(variant);
   assert.is(r.status, 500);
   const body = await r.json();
-  assert.is(body.step.step, 'run routes');
+  assert.is(body.step.step, 'run links and addresses + routes');
   assert.equal(body.step.argv, ['ip', '-batch', '-']);
   assert.match(body.step.stderr, /Network is unreachable/);
   assert.is(body.rolled_back, true);

@@ -126,7 +126,10 @@ test('?dry_run=1 answers the plan as JSON, or as text with Accept: text/plain, a
   for (const w of writes) assert.is(w.content, undefined, 'file contents are not echoed');
   const text = await k.fetch('PUT', '/v1/system/config?dry_run=true', { body: payload('seed-example'), headers: { accept: 'text/plain' } });
   assert.match(text.headers.get('content-type') ?? '', /^text\/plain/);
-  assert.match(await text.text(), /^addresses +run links and addresses: ip -batch - <<< .*address add 172\.24\.4\.3\/24 brd \+ dev eth1/m);
+  assert.match(
+    await text.text(),
+    /^addresses +run links and addresses \+ routes: ip -batch - <<< .*address add 172\.24\.4\.3\/24 brd \+ dev eth1/m,
+  );
   assert.is(k.host.dump(), before);
   assert.equal(await (await k.fetch('GET', '/v1/system/config')).json(), { configuration: {} });
 });

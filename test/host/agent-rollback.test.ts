@@ -70,14 +70,14 @@ async function failingStep(c: FailingCase) {
   });
 }
 
-test('a route the kernel refuses fails "run routes": rolled back to the previous state, 500 naming it', async () => {
+test('a route the kernel refuses fails the ip batch with the addresses before it: rolled back to the previous state, 500 naming it', async () => {
   const retry = withFloatingIp('172.24.4.60');
   retry.hostname = 'router-b';
   retry.networks[2].subnets[0].host_routes = [{ destination: '192.168.100.0/24', nexthop: '10.0.0.254' }];
   const variant = structuredClone(retry);
   variant.networks[2].subnets[1].host_routes = [REFUSED_ROUTE];
   await failingStep({
-    step: 'run routes',
+    step: 'run links and addresses + routes',
     stderr: /Gateway can not be a local address/,
     variant,
     retry,
@@ -139,7 +139,7 @@ test('a failing step of the first configuration answers 500 and nothing is recor
     const r = await putConfig(lab, first);
     assert.is(r.status, 500, r.body);
     const body = r.json();
-    assert.ok(body.error.includes('run routes'), body.error);
+    assert.ok(body.error.includes('run links and addresses + routes'), body.error);
     assert.is(body.rolled_back, false, 'there was nothing to roll back to');
     assert.equal(await appliedConfig(lab), { configuration: {} });
     assert.not.ok(existsSync(path.join(agent.root, 'state', 'config.json')));

@@ -105,8 +105,8 @@ test('11. a push the kernel refuses in the middle leaves the previous configurat
   next.networks[2].subnets[0].host_routes.push({ destination: '192.168.201.0/24', nexthop: '10.0.0.255' });
   const r = await push(lab, next);
   assert.is(r.status, 500);
-  assert.is(r.body?.step?.step, 'run routes');
-  assert.match(r.body?.error, 'run routes');
+  assert.is(r.body?.step?.step, 'run links and addresses + routes');
+  assert.match(r.body?.error, 'run links and addresses + routes');
   assert.match(r.body?.step?.stderr, 'invalid gateway');
   assert.is(r.body?.rolled_back, true);
   const addrs = await links(lab.topo.routerNs);
