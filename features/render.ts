@@ -4,9 +4,22 @@ import type { Model } from '../schema/model.ts';
 import { sha256 } from './kit/digest.ts';
 import type { RenderedFile } from './kit/feature.ts';
 import { type RootLayout, rootLayout } from './kit/layout.ts';
+import { finish, type Staged } from './kit/staged.ts';
 import { FEATURES } from './registry.ts';
 
 export function renderAll(m: Model, root: string | RootLayout): RenderedFile[] {
+  return finish(renderStages(m, root));
+}
+
+/** renderAll, one feature a stage (features/kit/staged.ts) */
+export function* renderStages(m: Model, root: string | RootLayout): Staged<RenderedFile[]> {
   const layout = typeof root === 'string' ? rootLayout(root) : root;
-  return FEATURES.flatMap((f) => (f.render?.(m, layout) ?? []).map((file) => ({ ...file, digest: sha256(file.content), feature: f.name })));
+  const out: RenderedFile[] = [];
+  for (const f of FEATURES) {
+    const files = f.render?.(m, layout);
+    if (!files?.length) continue;
+    for (const file of files) out.push({ ...file, digest: sha256(file.content), feature: f.name });
+    yield;
+  }
+  return out;
 }

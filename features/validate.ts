@@ -4,12 +4,22 @@
 
 import { MAX_ISSUES } from '../schema/issues.ts';
 import type { InterfaceMap } from '../schema/normalise.ts';
-import { type ParseResult, parseConfiguration } from '../schema/parse.ts';
+import { modelOf, type ParseResult, shapeConfiguration } from '../schema/parse.ts';
+import { finish, type Staged } from './kit/staged.ts';
 import { FEATURES } from './registry.ts';
 
 export function validateConfiguration(raw: unknown, ifmap: InterfaceMap): ParseResult {
-  const parsed = parseConfiguration(raw, ifmap);
+  return finish(validateStages(raw, ifmap));
+}
+
+/** validateConfiguration in three stages: the schema's checks, the model, the features' rules */
+export function* validateStages(raw: unknown, ifmap: InterfaceMap): Staged<ParseResult> {
+  const shaped = shapeConfiguration(raw);
+  if (!shaped.ok) return shaped;
+  yield;
+  const parsed = modelOf(shaped, ifmap);
   if (!parsed.ok) return parsed;
+  yield;
   const issues = FEATURES.flatMap((f) => f.validate?.(parsed.model, parsed.pathOf) ?? []);
   return issues.length ? { ok: false, issues: issues.slice(0, MAX_ISSUES) } : parsed;
 }

@@ -2,6 +2,7 @@
 // Path matching, trailing slashes, HEAD, 404 and 405 are decided here; the
 // runtime behind ApiRuntime only gathers facts, runs commands and plans.
 import { AutoRouter, type IRequest } from 'itty-router';
+import { finish } from '../features/kit/staged.ts';
 import type { ApiRequest, ApiRuntime, Outcome, Route } from './context.ts';
 import { HttpError } from './errors.ts';
 import { fetchClasses } from './fetch.ts';
@@ -10,7 +11,8 @@ import { ROUTES } from './routes.ts';
 
 async function answer(rt: ApiRuntime, route: Route, req: ApiRequest): Promise<Response> {
   if (route.exclusive) return rt.exclusive(req, route);
-  const outcome: Outcome = route.handler(req, await rt.context(route.needs));
+  // the routes outside the apply lock answer small requests: their stages, if any, run straight through
+  const outcome: Outcome = finish(route.handler(req, await rt.context(route.needs)));
   if (outcome.kind === 'response') return outcome.response;
   if (outcome.kind === 'query') return outcome.respond(await rt.query(outcome.steps));
   throw new Error(`route ${route.method} ${route.path} returned a plan but is not exclusive`);

@@ -4,6 +4,7 @@
 // apply. The runtime gathers what the route needs, runs plans, writes responses.
 import type { Facts, LinkFact } from '../features/kit/facts.ts';
 import type { RenderedFile } from '../features/kit/feature.ts';
+import type { Staged } from '../features/kit/staged.ts';
 import type { Plan, Step } from '../features/kit/step.ts';
 import type { Model } from '../schema/model.ts';
 import type { InterfaceMap } from '../schema/normalise.ts';
@@ -40,7 +41,8 @@ export type Need = 'facts' | 'links' | 'metrics' | 'ha' | 'schema';
 
 /** The body's validator and its JSON Schema, for routes that need 'schema' (loaded on first use: zod and the schema are not built at start-up). */
 export interface SchemaKit {
-  validate(raw: unknown, ifmap: InterfaceMap): ParseResult;
+  /** in stages (features/kit/staged.ts): the runtime lets other requests in between them */
+  validate(raw: unknown, ifmap: InterfaceMap): ParseResult | Staged<ParseResult>;
   configurationJsonSchema(): Record<string, unknown>;
 }
 
@@ -112,6 +114,12 @@ export type Outcome =
 
 export type Handler = (req: ApiRequest, ctx: Context) => Outcome;
 
+/**
+ * A handler whose work comes in stages (a generator yielding between the long parts of it,
+ * features/kit/staged.ts): the runtime lets other requests in at each yield.
+ */
+export type StagedHandler = (req: ApiRequest, ctx: Context) => Staged<Outcome>;
+
 export interface Route {
   method: 'GET' | 'PUT';
   path: string;
@@ -121,7 +129,7 @@ export interface Route {
   exclusive?: boolean;
   /** reads the body: a Response refuses the request before it is queued */
   decode?: (req: Request) => Promise<{ body: unknown; text: string } | Response>;
-  handler: Handler;
+  handler: Handler | StagedHandler;
   /** for the API description (handlers/openapi.ts) */
   summary?: string;
   /** every status the route answers with, and what it means */

@@ -5,6 +5,7 @@
 
 import type { Facts } from '../features/kit/facts.ts';
 import { type RootLayout, rootLayout } from '../features/kit/layout.ts';
+import { finishPaused } from '../features/kit/staged.ts';
 import type { Step } from '../features/kit/step.ts';
 import { FEATURES } from '../features/registry.ts';
 import type {
@@ -31,7 +32,7 @@ import { ApplyError, CheckError, type ExecStats, execute, runChecks } from './ex
 import { gatherFacts } from './facts.ts';
 import type { HostPort } from './host/port.ts';
 import type { Logger } from './log.ts';
-import { LoopDelay } from './loop-delay.ts';
+import { LoopDelay, nextTurn } from './loop-delay.ts';
 import { Metrics } from './metrics.ts';
 import { assertReachable, SharedQueries } from './queries.ts';
 import { rollBack } from './rollback.ts';
@@ -201,7 +202,8 @@ export class Agent implements ApiRuntime {
     const prepared: Record<string, number> = { context: contextMs };
     let outcome: Outcome;
     try {
-      outcome = job.route.handler(job.req, ctx);
+      // between the stages of a large render, the probes and GETs that came meanwhile are answered
+      outcome = await finishPaused(job.route.handler(job.req, ctx), nextTurn);
       prepared.handler = Math.round((ms(started) - contextMs) * 10) / 10;
     } catch (err) {
       this.internalError(err);

@@ -21,3 +21,6 @@ export class LoopDelay {
     return { loop_p99_ms: ms(h.percentile(99)), loop_max_ms: ms(h.max) };
   }
 }
+
+/** the next turn of the event loop, after the I/O that is waiting (setImmediate) */
+export const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));

@@ -31,23 +31,32 @@ function wrappedPaths(issues: Issue[]): Issue[] {
 }
 
 export function parseConfiguration(raw: unknown, ifmap: InterfaceMap): ParseResult {
+  const shaped = shapeConfiguration(raw);
+  return shaped.ok ? modelOf(shaped, ifmap) : shaped;
+}
+
+/** A body that passed the schema's shape and syntax checks, not yet turned into the model. */
+export interface Shaped {
+  ok: true;
+  body: Record<string, unknown>;
+  data: Config;
+  /** sent as {"configuration": {...}}: paths are given under that key */
+  wrapped: boolean;
+}
+
+/**
+ * The first half of parseConfiguration: the schema's checks (shape, syntax, addresses parsed).
+ * The second, modelOf, can run later: a caller may let other work in between.
+ */
+export function shapeConfiguration(raw: unknown): Shaped | { ok: false; issues: Issue[] } {
   const body = unwrap(raw);
-  if (body !== raw) {
-    const inner = parseFlat(body, ifmap);
-    return inner.ok
-      ? { ...inner, notices: wrappedPaths(inner.notices), pathOf: (o, fallback) => `configuration.${inner.pathOf(o, fallback)}` }
-      : { ok: false, issues: wrappedPaths(inner.issues) };
-  }
-  if (raw && typeof raw === 'object' && !Array.isArray(raw) && 'configuration' in raw) {
+  const wrapped = body !== raw;
+  if (!wrapped && raw && typeof raw === 'object' && !Array.isArray(raw) && 'configuration' in raw) {
     return {
       ok: false,
       issues: [{ path: 'configuration', message: 'a wrapped body must be {"configuration": {...}} with an object and no other key' }],
     };
   }
-  return parseFlat(body, ifmap);
-}
-
-function parseFlat(body: unknown, ifmap: InterfaceMap): ParseResult {
   if (!body || typeof body !== 'object' || Array.isArray(body)) {
     return { ok: false, issues: [{ path: '(body)', message: 'must be a JSON object' }] };
   }
@@ -58,13 +67,22 @@ function parseFlat(body: unknown, ifmap: InterfaceMap): ParseResult {
     // zod gathers a list's issues into its parent's with push(...issues): past about 120,000
     // issues (two lists of 65,536 bad addresses, a 515 KiB body) that overflows the stack
     if (!(err instanceof RangeError)) throw err;
-    return { ok: false, issues: [{ path: '(body)', message: 'has too many invalid values to list them' }] };
+    const issues = [{ path: '(body)', message: 'has too many invalid values to list them' }];
+    return { ok: false, issues: wrapped ? wrappedPaths(issues) : issues };
   }
-  if (!parsed.success) return { ok: false, issues: fromZod(parsed.error) };
-  const { model, issues, notices, origins } = normalise(parsed.data, ifmap);
-  if (issues.length > 0) return { ok: false, issues: issues.slice(0, MAX_ISSUES) };
-  const pathOf: PathOf = (o, fallback) => origins.get(o) ?? fallback;
-  return { ok: true, body: body as Record<string, unknown>, config: parsed.data, model, notices: notices.slice(0, MAX_ISSUES), pathOf };
+  if (!parsed.success) return { ok: false, issues: wrapped ? wrappedPaths(fromZod(parsed.error)) : fromZod(parsed.error) };
+  return { ok: true, body: body as Record<string, unknown>, data: parsed.data, wrapped };
+}
+
+/** The second half of parseConfiguration: the cross-field rules, into the model. */
+export function modelOf(shaped: Shaped, ifmap: InterfaceMap): ParseResult {
+  const { model, issues, notices, origins } = normalise(shaped.data, ifmap);
+  const at = shaped.wrapped ? wrappedPaths : (i: Issue[]) => i;
+  if (issues.length > 0) return { ok: false, issues: at(issues.slice(0, MAX_ISSUES)) };
+  const pathOf: PathOf = shaped.wrapped
+    ? (o, fallback) => `configuration.${origins.get(o) ?? fallback}`
+    : (o, fallback) => origins.get(o) ?? fallback;
+  return { ok: true, body: shaped.body, config: shaped.data, model, notices: at(notices.slice(0, MAX_ISSUES)), pathOf };
 }
 
 /** geN -> ethN, the mapping used when no host facts are at hand. */

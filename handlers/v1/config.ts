@@ -3,9 +3,10 @@
 // with exactly the options the apply uses, so a dry run shows the plan a real
 // PUT would run at that moment.
 import { interfaceMap } from '../../features/kit/facts.ts';
-import { renderAll } from '../../features/render.ts';
+import { finish, type Staged, stagesOf } from '../../features/kit/staged.ts';
+import { renderStages } from '../../features/render.ts';
 import { withholdKeys } from '../../features/vpn/withhold.ts';
-import type { ApplyFailure, Context, Handler, RenderMemo } from '../context.ts';
+import type { ApplyFailure, Context, Handler, RenderMemo, StagedHandler } from '../context.ts';
 import { HttpError } from '../errors.ts';
 import { httpErrorResponse, jsonResponse, jsonTextResponse, textResponse } from '../http.ts';
 import { formatPlan, printablePlan } from '../plan/format.ts';
@@ -14,8 +15,13 @@ import { lockoutIssues } from './lockout.ts';
 
 /** Throws HttpError 422 with every issue when the body is not a valid configuration for this host. */
 export function renderConfig(raw: unknown, ctx: Pick<Context, 'facts' | 'state' | 'schema'>, key = ''): RenderMemo {
+  return finish(renderConfigStages(raw, ctx, key));
+}
+
+/** renderConfig in stages: validation, then each feature's render (features/kit/staged.ts) */
+export function* renderConfigStages(raw: unknown, ctx: Pick<Context, 'facts' | 'state' | 'schema'>, key = ''): Staged<RenderMemo> {
   if (!ctx.schema) throw new Error("rendering a configuration needs the route to need 'schema'");
-  const parsed = ctx.schema.validate(raw, interfaceMap({ links: ctx.facts?.links ?? [] }));
+  const parsed = yield* stagesOf(ctx.schema.validate(raw, interfaceMap({ links: ctx.facts?.links ?? [] })));
   if (!parsed.ok) throw new HttpError(422, 'the configuration is invalid', parsed.issues);
   // a wrapped body's paths start at its "configuration" key
   const at = (issues: { path: string; message: string }[]) =>
@@ -42,7 +48,9 @@ export function renderConfig(raw: unknown, ctx: Pick<Context, 'facts' | 'state' 
   );
   if (lockout.length) throw new HttpError(422, 'the configuration is invalid', at(lockout));
   const notices = parsed.notices;
-  return { key, body: parsed.body, model: parsed.model, files: renderAll(parsed.model, ctx.state.root), notices };
+  yield;
+  const files = yield* renderStages(parsed.model, ctx.state.root);
+  return { key, body: parsed.body, model: parsed.model, files, notices };
 }
 
 /** The plan an apply of this render runs now: forced while the host may differ from the files. */
@@ -80,12 +88,16 @@ function failureResponse(f: ApplyFailure): Response {
 export const SUPERSEDED =
   'a newer configuration arrived while this one waited and was applied in its place: the router runs the configuration returned here';
 
-export const putConfig: Handler = (req, ctx) => {
+export const putConfig: StagedHandler = function* (req, ctx) {
   const facts = ctx.facts;
   const key = `${JSON.stringify(interfaceMap({ links: facts?.links ?? [] }))}\n${req.text ?? JSON.stringify(req.body)}`;
   let memo: RenderMemo;
   try {
-    memo = ctx.memo?.key === key ? ctx.memo : renderConfig(req.body, ctx, key);
+    if (ctx.memo?.key === key) memo = ctx.memo;
+    else {
+      memo = yield* renderConfigStages(req.body, ctx, key);
+      yield;
+    }
   } catch (err) {
     if (err instanceof HttpError) return { kind: 'response', response: httpErrorResponse(err) };
     throw err;

@@ -3,6 +3,7 @@
 // uses) and the putConfig handler's outcomes. No root, no processes.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { finish } from '../../features/kit/staged.ts';
 import { applyPlan, lines, linesOf } from '../../test/plan-facts.ts';
 import { HttpError } from '../errors.ts';
 import { formatPlan } from '../plan/format.ts';
@@ -148,7 +149,7 @@ test('putConfig: an invalid body is a 422 listing every issue, without a stack t
   body.networks[2].interface.ifname = 'ge7';
   body.floating_ips = [{ floating_ip: '198.51.100.9', fixed_ip: '10.0.0.3' }];
   body.networks[1].subnets[0].gateway_ip = '2001:db8::1';
-  const outcome = putConfig(put(body), context({ facts: hostFacts() }));
+  const outcome = finish(putConfig(put(body), context({ facts: hostFacts() })));
   if (outcome.kind !== 'response') throw new Error(`expected a response, got ${outcome.kind}`);
   assert.is(outcome.response.status, 422);
   const text = await outcome.response.text();
@@ -165,10 +166,12 @@ test('putConfig: an invalid body is a 422 listing every issue, without a stack t
 test('putConfig: a dry run answers the plan an apply would run, as text or JSON, and applies nothing', async () => {
   const ctx = context({ facts: hostFacts() });
   const want = planFor(renderConfig(input('seed-example'), ctx), ctx);
-  const text = putConfig(put(input('seed-example'), { query: { dry_run: '1' }, headers: new Headers({ accept: 'text/plain' }) }), ctx);
+  const text = finish(
+    putConfig(put(input('seed-example'), { query: { dry_run: '1' }, headers: new Headers({ accept: 'text/plain' }) }), ctx),
+  );
   if (text.kind !== 'response') throw new Error(`expected a response, got ${text.kind}`);
   assert.is(await text.response.text(), formatPlan(want));
-  const json = putConfig(put(input('seed-example'), { query: { dry_run: 'true' } }), ctx);
+  const json = finish(putConfig(put(input('seed-example'), { query: { dry_run: 'true' } }), ctx));
   if (json.kind !== 'response') throw new Error(`expected a response, got ${json.kind}`);
   const answer = (await json.response.json()) as {
     dry_run: boolean;
@@ -184,7 +187,7 @@ test('putConfig: a dry run answers the plan an apply would run, as text or JSON,
 test('putConfig: an apply carries the plan and answers with the body, saying when a newer one was applied instead', async () => {
   const ctx = context({ facts: hostFacts() });
   const body = input('seed-example');
-  const outcome = putConfig(put(body), ctx);
+  const outcome = finish(putConfig(put(body), ctx));
   if (outcome.kind !== 'apply') throw new Error(`expected an apply, got ${outcome.kind}`);
   assert.equal(lines(outcome.plan), lines(planFor(renderConfig(body, ctx), ctx)));
   assert.equal(outcome.body, body);
@@ -195,7 +198,7 @@ test('putConfig: an apply carries the plan and answers with the body, saying whe
   assert.is(late.headers.get('x-appliance-superseded'), 'true');
   assert.equal(((await late.json()) as { notices: unknown[] }).notices, [{ path: '(body)', message: SUPERSEDED }]);
   // a re-push of the same text on the same interfaces reuses the render
-  const again = putConfig(put(body), { ...ctx, memo: outcome.memo });
+  const again = finish(putConfig(put(body), { ...ctx, memo: outcome.memo }));
   assert.ok(again.kind === 'apply' && again.memo === outcome.memo);
 });
 

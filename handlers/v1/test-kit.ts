@@ -1,14 +1,14 @@
 // Fixtures for the v1 handler tests: links as the kernel lists them, agent
 // state, requests and contexts as plain objects. No root, no processes.
 import type { Facts, LinkFact } from '../../features/kit/facts.ts';
-import { validateConfiguration } from '../../features/validate.ts';
+import { validateStages } from '../../features/validate.ts';
 import { configurationJsonSchema } from '../../schema/json-schema.ts';
 import type { Model } from '../../schema/model.ts';
 import { defaultInterfaceMap, parseConfiguration } from '../../schema/parse.ts';
 import type { AgentState, ApiRequest, Context, Outcome, SchemaKit } from '../context.ts';
 
 /** what the runtime hands to routes that need 'schema' (runtime/schema-kit.ts) */
-const schemaKit: SchemaKit = { validate: validateConfiguration, configurationJsonSchema };
+const schemaKit: SchemaKit = { validate: validateStages, configurationJsonSchema };
 
 export { input } from '../../test/plan-facts.ts';
 
