@@ -163,6 +163,25 @@ test('putConfig: an invalid body is a 422 listing every issue, without a stack t
   );
 });
 
+test('putConfig works in stages: validation, the model, the features\u2019 rules and each render are apart, and the outcome is the one run straight through', () => {
+  // a NIC for each of large-scale's networks
+  const facts = { ...hostFacts(), links: [LO, ...Array.from({ length: 30 }, (_, i) => nic(i + 2, `eth${i}`))] };
+  const ctx = context({ facts });
+  const work = putConfig(put(input('large-scale')), ctx);
+  let stages = 0;
+  let r = work.next();
+  for (; !r.done; r = work.next()) stages += 1;
+  const outcome = r.value;
+  assert.is(outcome.kind, 'apply', outcome.kind === 'response' ? String(outcome.response.status) : '');
+  assert.ok(stages >= 6, `only ${stages} stages`);
+  const straight = finish(putConfig(put(input('large-scale')), ctx));
+  if (outcome.kind !== 'apply' || straight.kind !== 'apply') throw new Error('expected plans');
+  assert.equal(outcome.plan, straight.plan);
+  // a body the memo already holds is planned at once, with no render stage
+  const again = putConfig(put(input('large-scale')), { ...ctx, memo: outcome.memo });
+  assert.ok(again.next().done, 'a re-push has no stage to wait for');
+});
+
 test('putConfig: a dry run answers the plan an apply would run, as text or JSON, and applies nothing', async () => {
   const ctx = context({ facts: hostFacts() });
   const want = planFor(renderConfig(input('seed-example'), ctx), ctx);
