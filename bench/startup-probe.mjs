@@ -59,7 +59,7 @@ const child = spawn(
     '--uts',
     '--',
     process.execPath,
-    '--max-semi-space-size=2',
+    '--max-semi-space-size=1',
     '--heap-growing-percent=10',
     appliance,
     'serve',

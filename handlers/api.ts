@@ -50,7 +50,7 @@ export function createApi(rt: ApiRuntime, routes: readonly Route[] = ROUTES) {
         headers: req.headers,
       };
       if (route.decode) {
-        const decoded = await route.decode(req as unknown as Request);
+        const decoded = await route.decode(req as unknown as Request, (text) => rt.parsed?.(text));
         if (decoded instanceof fetchClasses().Response) return decoded;
         apiReq.body = decoded.body;
         apiReq.text = decoded.text;

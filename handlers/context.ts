@@ -29,6 +29,8 @@ export interface AgentState {
 /** The last body validated and rendered, by its text and the interface map: a re-push skips both. */
 export interface RenderMemo {
   key: string;
+  /** the body as the client sent it: its text, and that text parsed (a request with the same text takes it, unparsed) */
+  source?: { text: string; raw: unknown };
   body: Record<string, unknown>;
   model: Model;
   files: RenderedFile[];
@@ -128,7 +130,7 @@ export interface Route {
   /** runs under the apply lock: one at a time, and only the newest of the waiting ones */
   exclusive?: boolean;
   /** reads the body: a Response refuses the request before it is queued */
-  decode?: (req: Request) => Promise<{ body: unknown; text: string } | Response>;
+  decode?: (req: Request, known?: (text: string) => unknown) => Promise<{ body: unknown; text: string } | Response>;
   handler: Handler | StagedHandler;
   /** for the API description (handlers/openapi.ts) */
   summary?: string;
@@ -146,4 +148,6 @@ export interface ApiRuntime {
   /** queued under the apply lock; the context is taken when the request's turn comes */
   exclusive(req: ApiRequest, route: Route): Promise<Response>;
   internalError(err: unknown): void;
+  /** a body text the runtime has parsed before (the last render's), parsed; undefined for any other text */
+  parsed?(text: string): unknown;
 }

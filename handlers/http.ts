@@ -35,7 +35,8 @@ function mediaType(req: Request): string {
 }
 
 /** A JSON body: 415 when not JSON, 413 over the limit (declared or streamed), 400 when malformed. */
-export async function decodeJson(req: Request): Promise<{ body: unknown; text: string } | Response> {
+/** @param known the body of a text parsed before (an identical re-push of a large body is not parsed again) */
+export async function decodeJson(req: Request, known?: (text: string) => unknown): Promise<{ body: unknown; text: string } | Response> {
   if (mediaType(req) !== 'application/json') return errorResponse(415, 'the body must be application/json');
   const declared = Number(req.headers.get('content-length') ?? '0');
   const tooBig = () => errorResponse(413, `the body exceeds ${MAX_BODY_BYTES} bytes`);
@@ -62,6 +63,8 @@ export async function decodeJson(req: Request): Promise<{ body: unknown; text: s
       : Buffer.concat(chunks);
   const decoded = bytes.toString('utf8');
   const text = decoded.charCodeAt(0) === 0xfeff ? decoded.slice(1) : decoded;
+  const before = known?.(text);
+  if (before !== undefined) return { body: before, text };
   try {
     return { body: JSON.parse(text), text };
   } catch (err) {

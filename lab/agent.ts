@@ -117,7 +117,7 @@ export function withLogTail(err: unknown, agent: AgentProcess | null | undefined
 }
 
 /** node flags the agent runs with in production: a small young generation (RSS) */
-export const AGENT_NODE_FLAGS = ['--max-semi-space-size=2', '--heap-growing-percent=10'];
+export const AGENT_NODE_FLAGS = ['--max-semi-space-size=1', '--heap-growing-percent=10'];
 
 /** the environment the image's unit sets for the agent: glibc's malloc kept compact (RSS) */
 export const AGENT_ENV: Record<string, string> = { MALLOC_ARENA_MAX: '2', MALLOC_TRIM_THRESHOLD_: '131072' };

@@ -50,15 +50,8 @@ export interface AgentOptions {
   metrics?: Metrics;
 }
 
-interface Job {
-  req: ApiRequest;
-  route: Route;
-}
-
-interface JobResult {
-  job: Job;
-  response: Response;
-}
+type Job = { req: ApiRequest; route: Route };
+type JobResult = { job: Job; response: Response };
 
 export class Agent implements ApiRuntime {
   readonly layout: RootLayout;
@@ -152,6 +145,11 @@ export class Agent implements ApiRuntime {
 
   query(steps: Step[]): Promise<QueryResult[]> {
     return this.queries.run(steps);
+  }
+
+  parsed(text: string): unknown {
+    const source = this.memo?.source;
+    return source && source.text === text ? source.raw : undefined;
   }
 
   /** an answer went out (runtime/front.ts) */

@@ -23,6 +23,19 @@ export function applyIpBatch(state: IpState, input: string, force: boolean): str
   return firstError;
 }
 
+/**
+ * A strict batch that fails at the first line containing `failing` (a failure a test injects): the
+ * lines before it apply, as ip applies them. Answers where it stopped, as ip prints it; null when
+ * no line has the text.
+ */
+export function applyIpBatchUntil(state: IpState, input: string, failing: string): string | null {
+  const lines = input.split('\n');
+  const at = lines.findIndex((l) => l.includes(failing));
+  if (at < 0) return null;
+  applyIpBatch(state, lines.slice(0, at).join('\n'), false);
+  return `Command failed -:${at + 1}`;
+}
+
 function link(state: IpState, name: string | undefined): LinkFact | undefined {
   return state.links.find((l) => l.ifname === name);
 }

@@ -6,7 +6,7 @@
 import { sha256 } from '../../features/kit/digest.ts';
 import type { LinkFact, RouteFact } from '../../features/kit/facts.ts';
 import type { CommandResult, DaemonProcess, HostPort, RunOptions } from './port.ts';
-import { applyIpBatch } from './simulated-ip.ts';
+import { applyIpBatch, applyIpBatchUntil } from './simulated-ip.ts';
 
 interface Failure {
   match: (argv: string[], input?: string) => boolean;
@@ -71,20 +71,13 @@ export class FakeHost implements HostPort {
     this.holds.push({ match: (argv) => argv.join(' ').includes(match), until });
   }
 
-  /**
-   * As ip does: a strict `ip -batch` applies its lines up to the one that fails (the first with the
-   * failure's text) and stops there. Answers the failure's message.
-   */
-  private failBatchAt(failure: Failure, argv: string[], input = ''): string {
-    if (argv[0] !== 'ip' || !argv.includes('-batch') || argv.includes('-force') || !failure.text) return failure.stderr;
-    const lines = input.split('\n');
-    const at = lines.findIndex((l) => l.includes(failure.text as string));
-    if (at < 0) return failure.stderr;
+  /** applies an ip batch to the simulated links and routes */
+  private ip(input: string, force: boolean, failing?: string): string | null {
     const state = { links: this.links_, routes: this.routes_, neighbours: this.neighbours };
-    applyIpBatch(state, lines.slice(0, at).join('\n'), false);
+    const error = failing === undefined ? applyIpBatch(state, input, force) : applyIpBatchUntil(state, input, failing);
     this.routes_ = state.routes;
     this.neighbours = state.neighbours ?? [];
-    return `${failure.stderr}\nCommand failed -:${at + 1}`;
+    return error;
   }
 
   async run(argv: string[], opts: RunOptions = {}): Promise<CommandResult> {
@@ -95,7 +88,10 @@ export class FakeHost implements HostPort {
     const failure = this.failures.find((f) => f.times > 0 && f.match(argv, opts.input));
     if (failure) {
       failure.times -= 1;
-      return r(failure.exitCode, '', this.failBatchAt(failure, argv, opts.input));
+      // as ip does, a strict batch applies its lines up to the failing one (the first with the failure's text)
+      const strictIp = argv[0] === 'ip' && argv.includes('-batch') && !argv.includes('-force') && failure.text !== undefined;
+      const at = strictIp ? this.ip(opts.input ?? '', false, failure.text) : null;
+      return r(failure.exitCode, '', at ? `${failure.stderr}\n${at}` : failure.stderr);
     }
     // `env NAME=value ... cmd args`: the command, with its environment ignored
     const skip = argv[0] === 'env' ? argv.slice(1).findIndex((a) => !a.includes('=')) + 1 : 0;
@@ -104,10 +100,7 @@ export class FakeHost implements HostPort {
     switch (cmd) {
       case 'ip': {
         if (!argv.includes('-batch')) return r(127, '', 'the fake runs only ip -batch');
-        const state = { links: this.links_, routes: this.routes_, neighbours: this.neighbours };
-        const error = applyIpBatch(state, opts.input ?? '', argv.includes('-force'));
-        this.routes_ = state.routes;
-        this.neighbours = state.neighbours ?? [];
+        const error = this.ip(opts.input ?? '', argv.includes('-force'));
         return error ? r(1, '', error) : r(0);
       }
       case 'iptables-restore':

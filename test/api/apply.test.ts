@@ -56,6 +56,34 @@ test('an identical re-push runs no command, writes nothing (not even the state f
   assert.is(k.host.dump(ROOT), before);
 });
 
+test('an identical re-push takes the body parsed for the last render; a changed body, or the same after a change, is parsed', async () => {
+  const k = await makeKit();
+  const body = payload('seed-example');
+  const text = JSON.stringify(body);
+  const other = JSON.stringify({ ...body, hostname: 'router-b' });
+  const parse = JSON.parse;
+  const parsed = new Map<string, number>();
+  JSON.parse = ((t: string, reviver?: Parameters<typeof parse>[1]) => {
+    if (t === text || t === other) parsed.set(t, (parsed.get(t) ?? 0) + 1);
+    return parse(t, reviver);
+  }) as typeof JSON.parse;
+  const put = async (raw: string) => (await k.fetch('PUT', '/v1/system/config', { raw })).status;
+  try {
+    assert.is(await put(text), 200);
+    assert.is(await put(text), 200);
+    assert.is(parsed.get(text), 1, 'the re-push was parsed again');
+    assert.is(await put(other), 200);
+    assert.is(await put(text), 200);
+    assert.equal([parsed.get(other), parsed.get(text)], [1, 2]);
+  } finally {
+    JSON.parse = parse;
+  }
+  assert.equal(k.agent.parsed(text), body);
+  assert.is(k.agent.parsed(other), undefined);
+  assert.is(k.agent.parsed(`${text} `), undefined);
+  assert.equal((await (await k.fetch('GET', '/v1/system/config')).json()).configuration, body);
+});
+
 test('a re-push after the state file was removed writes it again, and nothing else', async () => {
   const k = await makeKit();
   await k.put(payload('seed-example'));
