@@ -29,8 +29,8 @@ export interface AgentState {
 /** The last body validated and rendered, by its text and the interface map: a re-push skips both. */
 export interface RenderMemo {
   key: string;
-  /** the body as the client sent it: its text, and that text parsed (a request with the same text takes it, unparsed) */
-  source?: { text: string; raw: unknown };
+  /** the body as the client sent it, parsed (a request with the same text takes it, unparsed); its text is key.slice(textAt) */
+  source?: { raw: unknown; textAt: number };
   body: Record<string, unknown>;
   model: Model;
   files: RenderedFile[];

@@ -148,8 +148,10 @@ export class Agent implements ApiRuntime {
   }
 
   parsed(text: string): unknown {
-    const source = this.memo?.source;
-    return source && source.text === text ? source.raw : undefined;
+    const memo = this.memo;
+    const at = memo?.source?.textAt;
+    if (!memo || at === undefined || memo.key.length - at !== text.length) return undefined;
+    return memo.key.endsWith(text) ? memo.source?.raw : undefined;
   }
 
   /** an answer went out (runtime/front.ts) */

@@ -194,6 +194,12 @@ test('neighbouring strict ip batches are one process; a tolerant (-force) batch 
   ]);
   // stale routes may fail line by line: they stay their own -force run, between the two
   assert.equal(fuseIpBatches([links, stale, routes]), [links, stale, routes]);
+  // an input without a last newline still ends its own line
+  assert.equal(fuseIpBatches([{ ...links, input: 'link set dev eth1 up' }, routes])[0], {
+    ...links,
+    reason: 'links and addresses + routes',
+    input: 'link set dev eth1 up\nroute replace default via 10.0.0.254 dev eth1\n',
+  });
   // a run that expects other exit codes or output is never merged
   const tolerant = { ...routes, okExit: [0, 2] };
   assert.equal(fuseIpBatches([links, tolerant]), [links, tolerant]);

@@ -86,7 +86,9 @@ export function fuseIpBatches(steps: readonly Step[]): Step[] {
   for (const s of steps) {
     const prev = out.at(-1);
     if (prev && strictIpBatch(prev) && strictIpBatch(s)) {
-      out[out.length - 1] = { ...prev, reason: `${prev.reason} + ${s.reason}`, input: `${prev.input ?? ''}${s.input ?? ''}` };
+      const first = prev.input ?? '';
+      const joined = first === '' || first.endsWith('\n') ? first : `${first}\n`;
+      out[out.length - 1] = { ...prev, reason: `${prev.reason} + ${s.reason}`, input: `${joined}${s.input ?? ''}` };
     } else out.push(s);
   }
   return out;

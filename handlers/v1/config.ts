@@ -96,7 +96,7 @@ export const putConfig: StagedHandler = function* (req, ctx) {
     if (ctx.memo?.key === key) memo = ctx.memo;
     else {
       memo = yield* renderConfigStages(req.body, ctx, key);
-      if (req.text !== undefined) memo.source = { text: req.text, raw: req.body };
+      if (req.text !== undefined) memo.source = { raw: req.body, textAt: key.length - req.text.length };
       yield;
     }
   } catch (err) {

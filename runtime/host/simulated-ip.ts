@@ -32,8 +32,8 @@ export function applyIpBatchUntil(state: IpState, input: string, failing: string
   const lines = input.split('\n');
   const at = lines.findIndex((l) => l.includes(failing));
   if (at < 0) return null;
-  applyIpBatch(state, lines.slice(0, at).join('\n'), false);
-  return `Command failed -:${at + 1}`;
+  // a line before it may fail first, and then ip stops there
+  return applyIpBatch(state, lines.slice(0, at).join('\n'), false) ?? `Command failed -:${at + 1}`;
 }
 
 function link(state: IpState, name: string | undefined): LinkFact | undefined {

@@ -1,7 +1,12 @@
 // The command helper: the same answers as running the command directly (exit
 // code, output, input, timeout, a missing program), many at once, and a helper
 // that dies answers its commands as failed and is replaced.
+
+import type { ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { EventEmitter } from 'node:events';
 import os from 'node:os';
+import { PassThrough } from 'node:stream';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnHelper } from './helper-source.ts';
@@ -94,6 +99,73 @@ test('an early helper that is already gone is replaced', async () => {
   } finally {
     s.close();
   }
+});
+
+/** a stand-in helper whose output and end the test writes */
+function fakeHelper(): ChildProcess & { stdout: PassThrough } {
+  const child = Object.assign(new EventEmitter(), {
+    pid: 999_999,
+    exitCode: null,
+    signalCode: null,
+    stdin: new PassThrough(),
+    stdout: new PassThrough(),
+    kill: () => true,
+    ref: () => {},
+    unref: () => {},
+  });
+  return child as unknown as ChildProcess & { stdout: PassThrough };
+}
+
+test('the output of a helper that died is ignored: it cannot crash the agent or speak for the next helper', async () => {
+  const dead = fakeHelper();
+  const s = new Spawner(dead);
+  try {
+    dead.stdout.write('{"id":0}\n');
+    await s.whenReady();
+    const inFlight = s.run(['true']);
+    dead.emit('close', null, 'SIGKILL');
+    assert.match((await inFlight).stderr, /command runner exited/);
+    // the next command starts a real helper; the dead one's half-written reply arrives late
+    const next = s.run(['echo', 'after']);
+    dead.stdout.write('{"id":1,"exitCode":0,"stdout":"part of a long');
+    dead.stdout.write(' listing"}\n{"id":0}\n');
+    assert.is((await next).stdout, 'after\n');
+    await s.whenReady();
+    assert.is((await s.run(['echo', 'again'])).stdout, 'again\n');
+    assert.is(s.starts, 2);
+  } finally {
+    s.close();
+  }
+});
+
+test('a line that is not a reply retires the helper, and its commands fail rather than hang', async () => {
+  const odd = fakeHelper();
+  const s = new Spawner(odd);
+  try {
+    odd.stdout.write('{"id":0}\n');
+    await s.whenReady();
+    const r = s.run(['true']);
+    odd.stdout.write('Segmentation fault\n');
+    assert.match((await r).stderr, /something other than a reply/);
+    assert.is((await s.run(['echo', 'fresh'])).stdout, 'fresh\n');
+  } finally {
+    s.close();
+  }
+});
+
+test('helpers that keep ending before they are ready are given up on (three in a row)', async () => {
+  let made = 0;
+  const s = new Spawner(null, () => {
+    made += 1;
+    return spawn(process.execPath, ['-e', 'process.exit(3)'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  });
+  for (let i = 0; i < 3; i++) {
+    // run by the agent itself while the helper "boots"; the helper then ends
+    assert.is((await s.run(['echo', String(i)])).stdout, `${i}\n`);
+    await s.whenReady();
+  }
+  assert.is(made, 3);
+  assert.not.ok(s.available, 'a fourth helper would be started');
 });
 
 test('many commands at once each get their own answer, from one helper', async () => {

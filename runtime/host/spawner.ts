@@ -13,11 +13,13 @@ import type { ChildProcess } from 'node:child_process';
 import { HERE, type HelperCommand, type HelperReply as Reply, runCommand, spawnHelper } from './helper-source.ts';
 import { BACKGROUND_NICE, type CommandResult, type RunOptions } from './port.ts';
 
+/** helpers in a row that may end before they are ready before the agent stops starting them */
+const MAX_BOOT_FAILURES = 3;
+
 export class Spawner {
   private child: ChildProcess | null = null;
   /** a helper started before the agent's modules loaded (early.ts), taken on first use */
   private adopted: ChildProcess | null;
-  private buffer = '';
   private nextId = 1;
   private readonly pending = new Map<number, (r: Reply) => void>();
   /** the helper could not be started: commands run from the agent */
@@ -25,11 +27,19 @@ export class Spawner {
   /** the running helper has said it is ready (until then the agent runs commands itself) */
   private ready = false;
   private readonly readyWaiters: (() => void)[] = [];
+  /** helpers in a row that ended before they were ready */
+  private bootFailures = 0;
   /** helper processes started */
   starts = 0;
 
-  /** @param early a helper already started (runtime/main.ts starts it first thing) */
-  constructor(early: ChildProcess | null = null) {
+  /**
+   * @param early a helper already started (runtime/main.ts starts it first thing)
+   * @param make how a new helper is started (tests hand in a broken one)
+   */
+  constructor(
+    early: ChildProcess | null = null,
+    private readonly make: () => ChildProcess = spawnHelper,
+  ) {
     this.adopted = early;
   }
 
@@ -82,19 +92,31 @@ export class Spawner {
     // one that already exited, or could not start, is replaced
     const usable = early && early.exitCode === null && early.signalCode === null && early.pid !== undefined;
     if (early && !usable) early.kill();
-    const child = usable ? early : spawnHelper();
+    const child = usable ? early : this.make();
     this.starts += 1;
     this.child = child;
     this.ready = false;
-    this.buffer = '';
+    // this helper's own: the tail of a dead helper's output never mixes with the next one's
+    let buffer = '';
     child.stdout?.setEncoding('utf8');
     child.stdout?.on('data', (chunk: string) => {
-      this.buffer += chunk;
-      for (let nl = this.buffer.indexOf('\n'); nl >= 0; nl = this.buffer.indexOf('\n')) {
-        const reply = JSON.parse(this.buffer.slice(0, nl)) as Reply;
-        this.buffer = this.buffer.slice(nl + 1);
+      if (this.child !== child) return;
+      buffer += chunk;
+      for (let nl = buffer.indexOf('\n'); nl >= 0; nl = buffer.indexOf('\n')) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        let reply: Reply;
+        try {
+          reply = JSON.parse(line) as Reply;
+        } catch {
+          // not the helper's protocol: it is no longer trusted with commands
+          gone('answered with something other than a reply');
+          child.kill('SIGKILL');
+          return;
+        }
         if (reply.id === 0) {
           this.ready = true;
+          this.bootFailures = 0;
           for (const w of this.readyWaiters.splice(0)) w();
           continue;
         }
@@ -108,6 +130,8 @@ export class Spawner {
     const gone = (why: string) => {
       if (this.child !== child) return;
       this.child = null;
+      // a helper that keeps dying before it is ready is given up on: commands run from the agent
+      if (!this.ready && ++this.bootFailures >= MAX_BOOT_FAILURES) this.broken = true;
       this.ready = false;
       // a command may have run: it is answered as failed, never run twice
       for (const [id, done] of this.pending) done({ id, exitCode: -1, stdout: '', stderr: `the command runner ${why}`, timedOut: false });
@@ -118,7 +142,8 @@ export class Spawner {
       this.broken = true;
       gone(`could not start: ${err.message}`);
     });
-    child.once('exit', (code, signal) => gone(`exited (${code ?? signal})`));
+    // once its output is read to the end: replies it sent before it died still count
+    child.once('close', (code, signal) => gone(`exited (${code ?? signal})`));
     this.hold(false);
     return child;
   }
