@@ -1,5 +1,5 @@
 // `appliance` help, version and usage errors, through the real entry script.
-import { spawnSync } from 'node:child_process';
+import { type ChildProcess, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -125,6 +125,51 @@ test('the bundle: render loads the schema from its chunks and refuses what the s
   const probe = readFileSync(path.join(REPO, 'bench', 'startup-probe.mjs'), 'utf8');
   for (const [k, v] of Object.entries(AGENT_ENV)) assert.ok(probe.includes(`${k}: '${v}'`), `startup-probe.mjs sets ${k}`);
   for (const flag of AGENT_NODE_FLAGS) assert.ok(probe.includes(`'${flag}'`), `startup-probe.mjs passes ${flag}`);
+});
+
+test('the bundle: the command helper main.ts starts says it is ready and runs a command in its own process', async () => {
+  const chunks = path.join(REPO, 'dist', 'chunks');
+  if (!existsSync(chunks)) {
+    console.log('skip: no dist/chunks (npm run build)');
+    return;
+  }
+  const file = readdirSync(chunks).find((f) => f.startsWith('early-') && f.endsWith('.mjs'));
+  assert.ok(file, 'the early chunk');
+  const early = (await import(path.join(chunks, file as string))) as { startHelperEarly(): void; takeEarlyHelper(): ChildProcess | null };
+  early.startHelperEarly();
+  const helper = early.takeEarlyHelper();
+  assert.ok(helper?.pid, 'a helper process');
+  const child = helper as ChildProcess;
+  try {
+    child.stdout?.setEncoding('utf8');
+    let text = '';
+    const lines: Record<string, unknown>[] = [];
+    const next = () =>
+      new Promise<Record<string, unknown>>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no answer from the helper: ${text}`)), 10_000);
+        const take = () => {
+          const nl = text.indexOf('\n');
+          if (nl < 0) return false;
+          lines.push(JSON.parse(text.slice(0, nl)));
+          text = text.slice(nl + 1);
+          clearTimeout(timer);
+          child.stdout?.off('data', onData);
+          resolve(lines.at(-1) as Record<string, unknown>);
+          return true;
+        };
+        const onData = (d: string) => {
+          text += d;
+          take();
+        };
+        if (!take()) child.stdout?.on('data', onData);
+      });
+    assert.equal(await next(), { id: 0 });
+    child.stdin?.write(`${JSON.stringify({ id: 7, argv: ['sh', '-c', 'echo $PPID; exit 4'], timeoutMs: 5000, nice: 0 })}\n`);
+    const reply = await next();
+    assert.equal(reply, { id: 7, exitCode: 4, stdout: `${child.pid}\n`, stderr: '', timedOut: false });
+  } finally {
+    child.kill();
+  }
 });
 
 test('the bundle: prom-client\u2019s chunk gives its classes through the default export runtime/metrics.ts reads', async () => {

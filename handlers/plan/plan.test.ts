@@ -166,7 +166,7 @@ test('force still starts what is not running and restarts dnsmasq for a changed 
 });
 
 test('neighbouring strict ip batches are one process; a tolerant (-force) batch or any other run is never merged in', () => {
-  const ip = (phase: Step['phase'], reason: string, input: string): Step => ({
+  const ip = (phase: Step['phase'], reason: string, input: string): Extract<Step, { kind: 'run' }> => ({
     phase,
     kind: 'run',
     reason,
