@@ -143,39 +143,23 @@ export class ChangeFloor {
   }
 }
 
-/** A change scenario's floor over its samples, for the JSON and the report. */
-export interface ChangeFloorResult {
+/** A change scenario's floor over its samples, for the JSON and the report: the times summarised, the rest of the last sample. */
+export type ChangeFloorResult = Omit<ChangeFloorSample, 'total_ms' | 'wall_ms' | 'checks_ms'> & {
   total_ms: Summary;
   wall_ms: Summary;
   checks_ms: Summary;
-  spawns: number;
-  ip_commands: number;
-  files: number;
-  /** of the last sample, as the agent's `plan` is */
-  plan: Record<string, number>;
-  /** the last sample's commands, with the median time (ms) of each over the samples that ran the same commands */
-  ran: { label: string; ms: number }[];
-  skipped: Record<string, number>;
-}
+};
 
 export function changeFloorResult(samples: readonly ChangeFloorSample[]): ChangeFloorResult | null {
   const last = samples.at(-1);
   if (!last) return null;
   const key = (s: ChangeFloorSample) => s.ran.map((r) => r.label).join('\n');
   const same = samples.filter((s) => key(s) === key(last));
+  const over = (pick: (s: ChangeFloorSample) => number) => summarize(samples.map(pick), 3);
   return {
-    total_ms: summarize(
-      samples.map((s) => s.total_ms),
-      3,
-    ),
-    wall_ms: summarize(
-      samples.map((s) => s.wall_ms),
-      3,
-    ),
-    checks_ms: summarize(
-      samples.map((s) => s.checks_ms),
-      3,
-    ),
+    total_ms: over((s) => s.total_ms),
+    wall_ms: over((s) => s.wall_ms),
+    checks_ms: over((s) => s.checks_ms),
     spawns: mode(samples.map((s) => s.spawns)),
     ip_commands: mode(samples.map((s) => s.ip_commands)),
     files: mode(samples.map((s) => s.files)),

@@ -1,8 +1,7 @@
-// A simulated host behind the host port: a small simulated host (links, addresses,
-// routes, files, sysctls, firewall, daemons) that runs the plan's commands the
-// way the real tools would, fails a chosen command on demand, and prints its
-// state as text so tests can state the expected host after a sequence of
-// configurations (the model: tailscale's router state tests).
+// A simulated host behind the host port (links, addresses, routes, files, sysctls,
+// firewall, daemons) that runs the plan's commands as the real tools would, fails
+// a chosen command on demand, and prints its state as text so tests can state the
+// expected host after a sequence of configurations (tailscale's router tests).
 import { sha256 } from '../../features/kit/digest.ts';
 import type { LinkFact, RouteFact } from '../../features/kit/facts.ts';
 import type { CommandResult, DaemonProcess, HostPort, RunOptions } from './port.ts';
