@@ -4,7 +4,7 @@
 
 import { MAX_ISSUES } from '../schema/issues.ts';
 import type { InterfaceMap } from '../schema/normalise.ts';
-import { modelOf, type ParseResult, shapeConfiguration } from '../schema/parse.ts';
+import { modelOf, type ParseResult, shapeStages } from '../schema/parse.ts';
 import { finish, type Staged } from './kit/staged.ts';
 import { FEATURES } from './registry.ts';
 
@@ -12,9 +12,9 @@ export function validateConfiguration(raw: unknown, ifmap: InterfaceMap): ParseR
   return finish(validateStages(raw, ifmap));
 }
 
-/** validateConfiguration in three stages: the schema's checks, the model, the features' rules */
+/** validateConfiguration in stages: the schema's checks (a few networks a stage), the model, the features' rules */
 export function* validateStages(raw: unknown, ifmap: InterfaceMap): Staged<ParseResult> {
-  const shaped = shapeConfiguration(raw);
+  const shaped = yield* shapeStages(raw);
   if (!shaped.ok) return shaped;
   yield;
   const parsed = modelOf(shaped, ifmap);

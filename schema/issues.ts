@@ -9,7 +9,11 @@ export interface Issue {
 export const MAX_ISSUES = 500;
 
 export function fromZod(error: z.ZodError): Issue[] {
-  return error.issues.slice(0, MAX_ISSUES).map((i) => ({
+  return fromZodIssues(error.issues);
+}
+
+export function fromZodIssues(issues: readonly z.core.$ZodIssue[]): Issue[] {
+  return issues.slice(0, MAX_ISSUES).map((i) => ({
     // record keys come from the body: keep them short
     path: i.path.map((seg) => String(seg).slice(0, 64)).join('.') || '(body)',
     message:

@@ -1,11 +1,13 @@
 // The whole way from a PUT body to the model. Never throws for bad input.
+
+import type { z } from 'zod';
 import type { Issue, PathOf } from './issues.ts';
-import { fromZod, MAX_ISSUES } from './issues.ts';
+import { fromZodIssues, MAX_ISSUES } from './issues.ts';
 import type { Model } from './model.ts';
 import type { InterfaceMap } from './normalise.ts';
 import { normalise } from './normalise.ts';
 import type { Config } from './payload.ts';
-import { configSchema } from './payload.ts';
+import { CONFIG_KEYS, configShellSchema, networkSchema } from './payload.ts';
 
 /**
  * `notices` name what was taken but left out (with the JSON path and why),
@@ -44,11 +46,50 @@ export interface Shaped {
   wrapped: boolean;
 }
 
+/** What the schema's checks refuse: every issue, with its path in the body as sent. */
+export type Refused = { ok: false; issues: Issue[] };
+
 /**
  * The first half of parseConfiguration: the schema's checks (shape, syntax, addresses parsed).
  * The second, modelOf, can run later: a caller may let other work in between.
  */
-export function shapeConfiguration(raw: unknown): Shaped | { ok: false; issues: Issue[] } {
+export function shapeConfiguration(raw: unknown): Shaped | Refused {
+  const stages = shapeStages(raw);
+  for (;;) {
+    const r = stages.next();
+    if (r.done) return r.value;
+  }
+}
+
+/** how much of the networks one stage checks: networks, subnets and allocations, one each */
+export const STAGE_ENTRIES = 200;
+
+/** zod gathers a list's issues into its parent's with push(...issues): past about 120,000 issues that overflows the stack */
+const TOO_MANY: Issue = { path: '(body)', message: 'has too many invalid values to list them' };
+
+/** the parse's result, or null when its issues overflowed the stack */
+function parsed<T>(parse: () => T): T | null {
+  try {
+    return parse();
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+    return null;
+  }
+}
+
+const entries = (network: unknown): number => {
+  if (!network || typeof network !== 'object') return 1;
+  const n = network as Record<string, unknown>;
+  const length = (v: unknown) => (Array.isArray(v) ? v.length : 0);
+  return 1 + length(n.subnets) + length(n.allocations) + length(n.address_allocations);
+};
+
+/**
+ * shapeConfiguration in stages: the body without its networks' entries, then the networks a
+ * few at a time (STAGE_ENTRIES), each against networkSchema. The result, issues and their
+ * order included, is what one parse of configSchema gives (schema/parse-stages.test.ts).
+ */
+export function* shapeStages(raw: unknown): Generator<void, Shaped | Refused, void> {
   const body = unwrap(raw);
   const wrapped = body !== raw;
   if (!wrapped && raw && typeof raw === 'object' && !Array.isArray(raw) && 'configuration' in raw) {
@@ -60,18 +101,35 @@ export function shapeConfiguration(raw: unknown): Shaped | { ok: false; issues: 
   if (!body || typeof body !== 'object' || Array.isArray(body)) {
     return { ok: false, issues: [{ path: '(body)', message: 'must be a JSON object' }] };
   }
-  let parsed: ReturnType<typeof configSchema.safeParse>;
-  try {
-    parsed = configSchema.safeParse(body);
-  } catch (err) {
-    // zod gathers a list's issues into its parent's with push(...issues): past about 120,000
-    // issues (two lists of 65,536 bad addresses, a 515 KiB body) that overflows the stack
-    if (!(err instanceof RangeError)) throw err;
-    const issues = [{ path: '(body)', message: 'has too many invalid values to list them' }];
-    return { ok: false, issues: wrapped ? wrappedPaths(issues) : issues };
+  const refused = (issues: Issue[]): Refused => ({ ok: false, issues: wrapped ? wrappedPaths(issues) : issues });
+  const shell = parsed(() => configShellSchema.safeParse(body));
+  if (shell === null) return refused([TOO_MANY]);
+  const shellIssues = shell.success ? [] : shell.error.issues;
+  // as in one parse: a networks value that is no list, or too long a list, is the one issue there
+  const list = (body as Record<string, unknown>).networks;
+  const networks = Array.isArray(list) && !shellIssues.some((i) => i.path.length === 1 && i.path[0] === 'networks') ? list : [];
+  const data: z.output<typeof networkSchema>[] = [];
+  const networkIssues: z.core.$ZodIssue[] = [];
+  let done = 0;
+  for (const [index, network] of networks.entries()) {
+    if (done >= STAGE_ENTRIES) {
+      yield;
+      done = 0;
+    }
+    done += entries(network);
+    const r = parsed(() => networkSchema.safeParse(network));
+    if (r === null) return refused([TOO_MANY]);
+    if (r.success) data.push(r.data);
+    else for (const issue of r.error.issues) networkIssues.push({ ...issue, path: ['networks', index, ...issue.path] });
   }
-  if (!parsed.success) return { ok: false, issues: wrapped ? wrappedPaths(fromZod(parsed.error)) : fromZod(parsed.error) };
-  return { ok: true, body: body as Record<string, unknown>, data: parsed.data, wrapped };
+  if (shell.success && networkIssues.length === 0) {
+    return { ok: true, body: body as Record<string, unknown>, data: { ...shell.data, networks: data } as Config, wrapped };
+  }
+  // one parse reports the keys in the schema's order, the networks' entries at the networks key
+  const at = CONFIG_KEYS.indexOf('networks');
+  const before = shellIssues.filter((i) => CONFIG_KEYS.indexOf(String(i.path[0])) < at);
+  const after = shellIssues.filter((i) => CONFIG_KEYS.indexOf(String(i.path[0])) >= at);
+  return refused(fromZodIssues([...before, ...networkIssues, ...after]));
 }
 
 /** The second half of parseConfiguration: the cross-field rules, into the model. */

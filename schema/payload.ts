@@ -88,13 +88,16 @@ export const networkSchema = z.object({
 
 export const floatingIpSchema = z.object({ floating_ip: zAddress, fixed_ip: zAddress });
 
+/** the networks list's own limits, whatever each entry is checked against */
+const networkList = <T extends z.ZodType>(item: T) => list(item).max(4096).default([]);
+
 const labelName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'must be a label name of letters, digits, "_", "." and "-"');
 
 export const configSchema = z.object({
   asn: asn.optional(),
   neighbor_asn: asn.optional(),
   default_v4_gateway: z.union([z.literal(''), z.null(), zIpv4]).optional(),
-  networks: list(networkSchema).max(4096).default([]),
+  networks: networkList(networkSchema),
   labels: z.record(labelName, list(zCidrText)).nullish(),
   floating_ips: list(floatingIpSchema).nullish(),
   tenant_id: z.union([z.literal(''), identifier]).nullish(),
@@ -111,6 +114,15 @@ export const configSchema = z.object({
   ha_config: z.object({ peers: list(zAddress).optional(), priority: z.number().int().min(0).max(255).optional() }).nullish(),
   vpn: vpnSchema.nullish(),
 });
+
+/**
+ * configSchema with the networks' entries taken as they are: schema/parse.ts checks them
+ * against networkSchema one at a time, so that a large body is checked in stages.
+ */
+export const configShellSchema = configSchema.extend({ networks: networkList(z.unknown()) });
+
+/** configSchema's keys in order: one parse reports its issues in this order */
+export const CONFIG_KEYS: readonly string[] = Object.keys(configSchema.shape);
 
 export type ConfigInput = z.input<typeof configSchema>;
 export type Config = z.output<typeof configSchema>;

@@ -1,0 +1,121 @@
+// The schema's checks run a few networks a stage (shapeStages); the result must
+// be exactly what one parse of configSchema gives: the same data, or the same
+// issues in the same order. Checked on every golden payload, on edge cases of
+// the networks list, and on payloads mutated by the hostile suites' generator.
+import fc from 'fast-check';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { payload } from '../test/api/kit.ts';
+import { goldenCases } from '../test/golden-cases.ts';
+import { applyMutations, mutations, shapeOf } from '../test/hostile/mutate.ts';
+import { hostileSeed } from '../test/hostile/seed.ts';
+import { fromZod, type Issue } from './issues.ts';
+import { type Refused, type Shaped, STAGE_ENTRIES, shapeConfiguration, shapeStages, unwrap } from './parse.ts';
+import { configSchema } from './payload.ts';
+
+/** shapeConfiguration as one parse of configSchema (what it was before the stages) */
+function onePass(raw: unknown): Shaped | Refused {
+  const body = unwrap(raw);
+  const wrapped = body !== raw;
+  if (!wrapped && raw && typeof raw === 'object' && !Array.isArray(raw) && 'configuration' in raw) {
+    return {
+      ok: false,
+      issues: [{ path: 'configuration', message: 'a wrapped body must be {"configuration": {...}} with an object and no other key' }],
+    };
+  }
+  if (!body || typeof body !== 'object' || Array.isArray(body))
+    return { ok: false, issues: [{ path: '(body)', message: 'must be a JSON object' }] };
+  const under = (issues: Issue[]) =>
+    wrapped ? issues.map((i) => ({ ...i, path: i.path === '(body)' ? 'configuration' : `configuration.${i.path}` })) : issues;
+  let r: ReturnType<typeof configSchema.safeParse>;
+  try {
+    r = configSchema.safeParse(body);
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+    return { ok: false, issues: under([{ path: '(body)', message: 'has too many invalid values to list them' }]) };
+  }
+  if (!r.success) return { ok: false, issues: under(fromZod(r.error)) };
+  return { ok: true, body: body as Record<string, unknown>, data: r.data, wrapped };
+}
+
+function same(raw: unknown, label: string): void {
+  const staged = shapeConfiguration(raw);
+  const one = onePass(raw);
+  assert.equal(staged, one, label);
+}
+
+/** the stages of a body, as the number of networks each one checked */
+function stageSizes(raw: unknown): number[] {
+  const stages = shapeStages(raw);
+  let at = 0;
+  const sizes: number[] = [];
+  for (let r = stages.next(); !r.done; r = stages.next()) sizes.push(at++);
+  return sizes;
+}
+
+test('every golden payload: the same data as one parse', () => {
+  for (const name of goldenCases()) {
+    const body = payload(name);
+    same(body, name);
+    same({ configuration: body }, `${name}, wrapped`);
+    const shaped = shapeConfiguration(body);
+    assert.ok(shaped.ok, `${name} is valid`);
+  }
+});
+
+test('a large body is checked in several stages, a small one in one', () => {
+  assert.equal(stageSizes(payload('seed-example')).length, 0, 'seed-example: no pause');
+  const large = payload('large-scale');
+  const entries = large.networks.reduce(
+    (n: number, net: { subnets?: unknown[]; allocations?: unknown[] }) =>
+      n + 1 + (net.subnets?.length ?? 0) + (net.allocations?.length ?? 0),
+    0,
+  );
+  const pauses = stageSizes(large).length;
+  assert.ok(pauses >= Math.floor(entries / (STAGE_ENTRIES + 200)), `large-scale: ${pauses} pauses for ${entries} entries`);
+  assert.ok(pauses <= Math.ceil(entries / STAGE_ENTRIES), `large-scale: ${pauses} pauses for ${entries} entries`);
+});
+
+test('the networks list: not a list, too long, bad entries, with bad keys before and after it', () => {
+  const seed = payload('seed-example');
+  const bad = (n: Record<string, unknown>, i: number) =>
+    i % 2 ? { ...n, network_id: 'bad id!', interface: { ifname: 'eth0' } } : { ...n, subnets: [{ cidr: 'nope' }] };
+  const variants: [string, unknown][] = [
+    ['networks is a number', { ...seed, networks: 5 }],
+    ['networks is null', { ...seed, networks: null }],
+    ['networks is an object', { ...seed, networks: { a: 1 } }],
+    ['networks is left out', { ...seed, networks: undefined }],
+    ['networks is empty', { ...seed, networks: [] }],
+    ['entries that are no objects', { ...seed, networks: [null, 'x', 3, [], ...seed.networks] }],
+    ['bad entries', { ...seed, networks: seed.networks.map(bad) }],
+    ['bad keys before and after the networks', { ...seed, asn: -1, default_v4_gateway: 'x', hostname: '-bad-', floating_ips: 'x' }],
+    ['bad keys and bad entries', { ...seed, asn: 'x', networks: seed.networks.map(bad), vpn: 1, labels: { '!': ['x'] } }],
+    ['a list too long, with bad entries', { ...seed, networks: Array.from({ length: 4097 }, (_, i) => bad(seed.networks[0], i)) }],
+    ['a list too long, and a bad key after it', { ...seed, networks: Array(4097).fill(seed.networks[0]), tenant_id: '!' }],
+    ['unknown keys everywhere', { ...seed, extra: 1, networks: seed.networks.map((n: object) => ({ ...n, extra: [1] })) }],
+  ];
+  for (const [label, body] of variants) {
+    same(body, label);
+    same({ configuration: body }, `${label}, wrapped`);
+  }
+  const many = payload('large-scale');
+  for (const n of many.networks) if (n.allocations?.[0]) n.allocations[0].mac_address = 'nope';
+  many.asn = 0;
+  many.floating_ips[3].fixed_ip = 'nope';
+  same(many, 'large-scale with a bad entry in every network, a bad key before and one after');
+});
+
+test('payloads mutated as the hostile suites do: the same result as one parse', () => {
+  const cases = goldenCases().filter((c) => c !== 'large-scale');
+  const bases = new Map(cases.map((c) => [c, { body: payload(c), shape: shapeOf(payload(c)) }]));
+  fc.assert(
+    fc.property(fc.constantFrom(...cases), mutations, (name, muts) => {
+      const base = bases.get(name) as { body: unknown; shape: ReturnType<typeof shapeOf> };
+      const m = applyMutations(base.body, base.shape, muts);
+      same(m.body, `${name}: ${m.applied.join('; ')}`);
+    }),
+    { numRuns: Number(process.env.HOSTILE_RUNS ?? 2000), seed: hostileSeed() },
+  );
+});
+
+test.run();
