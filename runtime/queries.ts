@@ -26,7 +26,8 @@ export class SharedQueries {
     const key = JSON.stringify(argv);
     let p = this.inflight.get(key);
     if (!p) {
-      p = this.host.run(argv, { timeoutMs: 2500 }).then((r) => {
+      // a client waits for it: ahead of an apply's commands when the CPUs are busy
+      p = this.host.run(argv, { timeoutMs: 2500, urgent: true }).then((r) => {
         if (r.exitCode !== 0) this.log.warn('query.failed', { argv, exit_code: r.exitCode, stderr: r.stderr.trim().slice(0, 500) });
         return r;
       });

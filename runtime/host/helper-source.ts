@@ -10,7 +10,7 @@ export interface HelperCommand {
   argv: string[];
   input?: string;
   timeoutMs: number;
-  /** added to the niceness of the command (0: the agent's own) */
+  /** added to the niceness of the command (0: the agent's own; below 0 only where the agent may raise priorities) */
   nice: number;
 }
 
@@ -50,7 +50,7 @@ export function runCommand(tools: RunTools, cmd: HelperCommand, reply: (r: Helpe
   }
   if (nice && child.pid) {
     try {
-      tools.setPriority(child.pid, Math.min(19, tools.getPriority() + nice));
+      tools.setPriority(child.pid, Math.max(-20, Math.min(19, tools.getPriority() + nice)));
     } catch {}
   }
   const timer = setTimeout(() => {

@@ -19,10 +19,18 @@ export interface RunOptions {
   /** work nobody waits for at once (checkers, announcements): run at a lower CPU priority (10 nicer than the agent), so
    *  the API's own commands (the liveness probe's listing) go first when the CPUs are busy */
   background?: boolean;
+  /** a command a client waits for (an API read: the liveness probe's listing): run ahead of the apply's own commands
+   *  (URGENT_NICE; as root only, elsewhere at the agent's priority) */
+  urgent?: boolean;
 }
 
 /** how much nicer than the agent a `background` command runs */
 export const BACKGROUND_NICE = 10;
+/** how much nicer than the agent an `urgent` command runs: less nice, so it goes first when the CPUs are busy */
+export const URGENT_NICE = -5;
+
+/** the niceness added to a command run with these options */
+export const niceOf = (opts: RunOptions): number => (opts.background ? BACKGROUND_NICE : opts.urgent ? URGENT_NICE : 0);
 
 export interface DaemonProcess {
   pid: number;

@@ -1,7 +1,7 @@
 // A command run from the agent's own process, with execa (imported only when
 // first needed): the path when the command helper (spawner.ts) is unavailable.
 import os from 'node:os';
-import { BACKGROUND_NICE, type CommandResult, type RunOptions } from './port.ts';
+import { type CommandResult, niceOf, type RunOptions } from './port.ts';
 
 /** @param full the argv as run (with the host's wrap); `argv` the one reported */
 export async function runHere(full: string[], argv: string[], opts: RunOptions): Promise<CommandResult> {
@@ -14,7 +14,8 @@ export async function runHere(full: string[], argv: string[], opts: RunOptions):
       timeout: opts.timeoutMs ?? 30_000,
       stripFinalNewline: false,
     });
-    if (opts.background && child.pid) lowerPriority(child.pid);
+    const nice = niceOf(opts);
+    if (nice && child.pid) renice(child.pid, nice);
     r = await child;
   } catch (err) {
     // a spawn that cannot even start (out of file descriptors, memory) is a failed command, not a crash
@@ -29,9 +30,9 @@ export async function runHere(full: string[], argv: string[], opts: RunOptions):
   };
 }
 
-/** a `background` command's niceness; a process already gone is no error */
-function lowerPriority(pid: number): void {
+/** a `background` or `urgent` command's niceness; a process already gone, or no right to raise it, is no error */
+function renice(pid: number, nice: number): void {
   try {
-    os.setPriority(pid, Math.min(19, os.getPriority() + BACKGROUND_NICE));
+    os.setPriority(pid, Math.max(-20, Math.min(19, os.getPriority() + nice)));
   } catch {}
 }

@@ -10,7 +10,8 @@ import { PassThrough } from 'node:stream';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnHelper } from './helper-source.ts';
-import { BACKGROUND_NICE } from './port.ts';
+import { BACKGROUND_NICE, URGENT_NICE } from './port.ts';
+import { runHere } from './run-here.ts';
 import { Spawner } from './spawner.ts';
 
 test('exit codes, stdout, stderr and input come back as the command gave them', async () => {
@@ -57,6 +58,29 @@ test("a background command runs at the lower priority, others at the agent's own
   } finally {
     s.close();
   }
+});
+
+test('an urgent command runs ahead of the agent where it may raise priorities (root), else at its own; in every path', async () => {
+  const niceness = ['sh', '-c', 'sleep 0.3; cut -d" " -f19 /proc/$$/stat'];
+  const own = os.getPriority();
+  const urgent = process.getuid?.() === 0 ? Math.max(-20, own + URGENT_NICE) : own;
+  const s = new Spawner();
+  try {
+    // sent while the helper boots: forked by the agent itself
+    const early = await s.run(niceness, { urgent: true });
+    await s.whenReady();
+    const [helped, normal] = await Promise.all([s.run(niceness, { urgent: true }), s.run(niceness)]);
+    assert.is(Number(early.stdout.trim()), urgent, 'forked by the agent');
+    assert.is(Number(helped.stdout.trim()), urgent, 'forked by the helper');
+    assert.is(Number(normal.stdout.trim()), own);
+  } finally {
+    s.close();
+  }
+  // without a helper (execa, from the agent)
+  const here = await runHere(niceness, niceness, { urgent: true });
+  assert.is(Number(here.stdout.trim()), urgent, 'run without the helper');
+  const low = await runHere(niceness, niceness, { background: true });
+  assert.is(Number(low.stdout.trim()), Math.min(19, own + BACKGROUND_NICE), 'a background command without the helper');
 });
 
 test('commands sent while the helper boots are run by the agent itself, later ones by the helper', async () => {

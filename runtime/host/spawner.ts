@@ -11,7 +11,7 @@
 // start: the first liveness probe does not wait for it).
 import type { ChildProcess } from 'node:child_process';
 import { HERE, type HelperCommand, type HelperReply as Reply, runCommand, spawnHelper } from './helper-source.ts';
-import { BACKGROUND_NICE, type CommandResult, type RunOptions } from './port.ts';
+import { type CommandResult, niceOf, type RunOptions } from './port.ts';
 
 /** helpers in a row that may end before they are ready before the agent stops starting them */
 const MAX_BOOT_FAILURES = 3;
@@ -74,7 +74,7 @@ export class Spawner {
       argv,
       input: opts.input,
       timeoutMs: opts.timeoutMs ?? 30_000,
-      nice: opts.background ? BACKGROUND_NICE : 0,
+      nice: niceOf(opts),
     };
     return new Promise((resolve) => {
       const done = (r: Reply) => resolve({ argv, exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr, timedOut: r.timedOut });
