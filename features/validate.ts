@@ -4,7 +4,7 @@
 
 import { MAX_ISSUES } from '../schema/issues.ts';
 import type { InterfaceMap } from '../schema/normalise.ts';
-import { modelOf, type ParseResult, shapeStages } from '../schema/parse.ts';
+import { modelStages, type ParseResult, shapeStages } from '../schema/parse.ts';
 import { finish, type Staged } from './kit/staged.ts';
 import { FEATURES } from './registry.ts';
 
@@ -17,7 +17,7 @@ export function* validateStages(raw: unknown, ifmap: InterfaceMap): Staged<Parse
   const shaped = yield* shapeStages(raw);
   if (!shaped.ok) return shaped;
   yield;
-  const parsed = modelOf(shaped, ifmap);
+  const parsed = yield* modelStages(shaped, ifmap);
   if (!parsed.ok) return parsed;
   yield;
   const issues = FEATURES.flatMap((f) => f.validate?.(parsed.model, parsed.pathOf) ?? []);

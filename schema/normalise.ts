@@ -8,6 +8,7 @@ import { attachFloatingIps, pickDefaultGateway, pickDefaultV4 } from './gateways
 import type { Issue } from './issues.ts';
 import type { Allocation, InterfaceAddress, Model, Network, NetworkType, Subnet, V6Mode } from './model.ts';
 import type { Config } from './payload.ts';
+import { entriesOf, runStages, STAGE_ENTRIES, type Stages } from './stages.ts';
 import { cidrContains, compareAddresses, eui64Address, isLinkLocal } from './syntax.ts';
 import { buildVpn } from './vpn-model.ts';
 
@@ -35,10 +36,22 @@ interface Findings {
 /** VRRP priority when ha_config names none (the reference's 0 is not a valid VRRP priority). */
 export const DEFAULT_HA_PRIORITY = 100;
 
-export function normalise(config: Config, ifmap: InterfaceMap): { model: Model; issues: Issue[]; notices: Issue[]; origins: Origins } {
+export interface Normalised {
+  model: Model;
+  issues: Issue[];
+  notices: Issue[];
+  origins: Origins;
+}
+
+export function normalise(config: Config, ifmap: InterfaceMap): Normalised {
+  return runStages(normaliseStages(config, ifmap));
+}
+
+/** normalise in stages: the networks a few at a time (STAGE_ENTRIES), then the rest */
+export function* normaliseStages(config: Config, ifmap: InterfaceMap): Stages<Normalised> {
   const found: Findings = { issues: [], notices: [], origins: new WeakMap() };
   const { issues } = found;
-  const networks = mergeNetworks(config.networks, ifmap, found);
+  const networks = yield* mergeNetworks(config.networks, ifmap, found);
 
   const first = (type: NetworkType) => networks.find((n) => n.type === type) ?? null;
   const management = first('management');
@@ -79,22 +92,28 @@ export function normalise(config: Config, ifmap: InterfaceMap): { model: Model; 
 }
 
 /** Entries with the same network id and ifname (two router ports on one network) become one network. */
-function mergeNetworks(raw: RawNetwork[], ifmap: InterfaceMap, found: Findings): Network[] {
+function* mergeNetworks(raw: RawNetwork[], ifmap: InterfaceMap, found: Findings): Stages<Network[]> {
   const { issues } = found;
   const byIfname = new Map<string, Network>();
   const out: Network[] = [];
-  raw.forEach((entry, i) => {
+  let done = 0;
+  for (const [i, entry] of raw.entries()) {
+    if (done >= STAGE_ENTRIES) {
+      yield;
+      done = 0;
+    }
+    done += entriesOf(entry);
     const path = `networks.${i}`;
     const generic = entry.interface.ifname;
     const host = ifmap[generic];
     if (!host) {
       issues.push({ path: `${path}.interface.ifname`, message: `interface ${generic} does not exist on this router` });
-      return;
+      continue;
     }
     const elsewhere = out.find((n) => n.id === entry.network_id && n.generic !== generic);
     if (elsewhere) {
       issues.push({ path: `${path}.network_id`, message: `network ${entry.network_id} is already on ${elsewhere.generic}` });
-      return;
+      continue;
     }
     const existing = byIfname.get(generic);
     if (existing) {
@@ -103,10 +122,10 @@ function mergeNetworks(raw: RawNetwork[], ifmap: InterfaceMap, found: Findings):
           path: `${path}.interface.ifname`,
           message: `${generic} is already used by network ${existing.id} (${existing.type})`,
         });
-        return;
+        continue;
       }
       mergeInto(existing, entry, path, found);
-      return;
+      continue;
     }
     const network: Network = {
       id: entry.network_id,
@@ -125,7 +144,7 @@ function mergeNetworks(raw: RawNetwork[], ifmap: InterfaceMap, found: Findings):
     mergeInto(network, entry, path, found);
     byIfname.set(generic, network);
     out.push(network);
-  });
+  }
   for (const network of out) finishNetwork(network);
   return out;
 }

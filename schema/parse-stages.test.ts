@@ -10,8 +10,9 @@ import { goldenCases } from '../test/golden-cases.ts';
 import { applyMutations, mutations, shapeOf } from '../test/hostile/mutate.ts';
 import { hostileSeed } from '../test/hostile/seed.ts';
 import { fromZod, type Issue } from './issues.ts';
-import { type Refused, type Shaped, STAGE_ENTRIES, shapeConfiguration, shapeStages, unwrap } from './parse.ts';
+import { defaultInterfaceMap, modelStages, type Refused, type Shaped, shapeConfiguration, shapeStages, unwrap } from './parse.ts';
 import { configSchema } from './payload.ts';
+import { STAGE_ENTRIES } from './stages.ts';
 
 /** shapeConfiguration as one parse of configSchema (what it was before the stages) */
 function onePass(raw: unknown): Shaped | Refused {
@@ -74,6 +75,19 @@ test('a large body is checked in several stages, a small one in one', () => {
   const pauses = stageSizes(large).length;
   assert.ok(pauses >= Math.floor(entries / (STAGE_ENTRIES + 200)), `large-scale: ${pauses} pauses for ${entries} entries`);
   assert.ok(pauses <= Math.ceil(entries / STAGE_ENTRIES), `large-scale: ${pauses} pauses for ${entries} entries`);
+});
+
+test('the model of a large body is built in several stages, a small one in one', () => {
+  const count = (body: unknown) => {
+    const shaped = shapeConfiguration(body);
+    if (!shaped.ok) throw new Error('a valid body');
+    const stages = modelStages(shaped, defaultInterfaceMap());
+    let pauses = 0;
+    for (let r = stages.next(); !r.done; r = stages.next()) pauses += 1;
+    return pauses;
+  };
+  assert.is(count(payload('seed-example')), 0);
+  assert.ok(count(payload('large-scale')) >= 5, `large-scale: ${count(payload('large-scale'))} pauses`);
 });
 
 test('the networks list: not a list, too long, bad entries, with bad keys before and after it', () => {

@@ -5,9 +5,10 @@ import type { Issue, PathOf } from './issues.ts';
 import { fromZodIssues, MAX_ISSUES } from './issues.ts';
 import type { Model } from './model.ts';
 import type { InterfaceMap } from './normalise.ts';
-import { normalise } from './normalise.ts';
+import { normaliseStages } from './normalise.ts';
 import type { Config } from './payload.ts';
 import { CONFIG_KEYS, configShellSchema, networkSchema } from './payload.ts';
+import { entriesOf, runStages, STAGE_ENTRIES, type Stages } from './stages.ts';
 
 /**
  * `notices` name what was taken but left out (with the JSON path and why),
@@ -54,15 +55,8 @@ export type Refused = { ok: false; issues: Issue[] };
  * The second, modelOf, can run later: a caller may let other work in between.
  */
 export function shapeConfiguration(raw: unknown): Shaped | Refused {
-  const stages = shapeStages(raw);
-  for (;;) {
-    const r = stages.next();
-    if (r.done) return r.value;
-  }
+  return runStages(shapeStages(raw));
 }
-
-/** how much of the networks one stage checks: networks, subnets and allocations, one each */
-export const STAGE_ENTRIES = 200;
 
 /** zod gathers a list's issues into its parent's with push(...issues): past about 120,000 issues that overflows the stack */
 const TOO_MANY: Issue = { path: '(body)', message: 'has too many invalid values to list them' };
@@ -77,19 +71,12 @@ function parsed<T>(parse: () => T): T | null {
   }
 }
 
-const entries = (network: unknown): number => {
-  if (!network || typeof network !== 'object') return 1;
-  const n = network as Record<string, unknown>;
-  const length = (v: unknown) => (Array.isArray(v) ? v.length : 0);
-  return 1 + length(n.subnets) + length(n.allocations) + length(n.address_allocations);
-};
-
 /**
  * shapeConfiguration in stages: the body without its networks' entries, then the networks a
  * few at a time (STAGE_ENTRIES), each against networkSchema. The result, issues and their
  * order included, is what one parse of configSchema gives (schema/parse-stages.test.ts).
  */
-export function* shapeStages(raw: unknown): Generator<void, Shaped | Refused, void> {
+export function* shapeStages(raw: unknown): Stages<Shaped | Refused> {
   const body = unwrap(raw);
   const wrapped = body !== raw;
   if (!wrapped && raw && typeof raw === 'object' && !Array.isArray(raw) && 'configuration' in raw) {
@@ -116,7 +103,7 @@ export function* shapeStages(raw: unknown): Generator<void, Shaped | Refused, vo
       yield;
       done = 0;
     }
-    done += entries(network);
+    done += entriesOf(network);
     const r = parsed(() => networkSchema.safeParse(network));
     if (r === null) return refused([TOO_MANY]);
     if (r.success) data.push(r.data);
@@ -134,7 +121,12 @@ export function* shapeStages(raw: unknown): Generator<void, Shaped | Refused, vo
 
 /** The second half of parseConfiguration: the cross-field rules, into the model. */
 export function modelOf(shaped: Shaped, ifmap: InterfaceMap): ParseResult {
-  const { model, issues, notices, origins } = normalise(shaped.data, ifmap);
+  return runStages(modelStages(shaped, ifmap));
+}
+
+/** modelOf in stages (a few networks a stage) */
+export function* modelStages(shaped: Shaped, ifmap: InterfaceMap): Stages<ParseResult> {
+  const { model, issues, notices, origins } = yield* normaliseStages(shaped.data, ifmap);
   const at = shaped.wrapped ? wrappedPaths : (i: Issue[]) => i;
   if (issues.length > 0) return { ok: false, issues: at(issues.slice(0, MAX_ISSUES)) };
   const pathOf: PathOf = shaped.wrapped

@@ -4,7 +4,9 @@
 // instead of the whole render; without a runtime (tests, `appliance plan`,
 // `appliance render`) the stages run straight through.
 
-export type Staged<T> = Generator<void, T, void>;
+import { runStages, type Stages } from '../../schema/stages.ts';
+
+export type Staged<T> = Stages<T>;
 
 export function isStaged<T>(x: T | Staged<T>): x is Staged<T> {
   return typeof x === 'object' && x !== null && typeof (x as { next?: unknown }).next === 'function' && Symbol.iterator in x;
@@ -12,11 +14,7 @@ export function isStaged<T>(x: T | Staged<T>): x is Staged<T> {
 
 /** runs every stage now */
 export function finish<T>(work: T | Staged<T>): T {
-  if (!isStaged(work)) return work;
-  for (;;) {
-    const r = work.next();
-    if (r.done) return r.value;
-  }
+  return isStaged(work) ? runStages(work) : work;
 }
 
 /** runs the stages with `pause` between them (the runtime's turn of its event loop) */
