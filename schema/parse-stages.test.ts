@@ -9,10 +9,10 @@ import { payload } from '../test/api/kit.ts';
 import { goldenCases } from '../test/golden-cases.ts';
 import { applyMutations, mutations, shapeOf } from '../test/hostile/mutate.ts';
 import { hostileSeed } from '../test/hostile/seed.ts';
-import { fromZod, type Issue } from './issues.ts';
+import { fromZod, type Issue, MAX_ISSUES } from './issues.ts';
 import { defaultInterfaceMap, modelStages, type Refused, type Shaped, shapeConfiguration, shapeStages, unwrap } from './parse.ts';
 import { configSchema } from './payload.ts';
-import { STAGE_ENTRIES } from './stages.ts';
+import { entriesOf, STAGE_ENTRIES } from './stages.ts';
 
 /** shapeConfiguration as one parse of configSchema (what it was before the stages) */
 function onePass(raw: unknown): Shaped | Refused {
@@ -45,13 +45,12 @@ function same(raw: unknown, label: string): void {
   assert.equal(staged, one, label);
 }
 
-/** the stages of a body, as the number of networks each one checked */
-function stageSizes(raw: unknown): number[] {
+/** how many times the checks of a body let other work in */
+function pausesOf(raw: unknown): number {
   const stages = shapeStages(raw);
-  let at = 0;
-  const sizes: number[] = [];
-  for (let r = stages.next(); !r.done; r = stages.next()) sizes.push(at++);
-  return sizes;
+  let pauses = 0;
+  for (let r = stages.next(); !r.done; r = stages.next()) pauses += 1;
+  return pauses;
 }
 
 test('every golden payload: the same data as one parse', () => {
@@ -64,17 +63,45 @@ test('every golden payload: the same data as one parse', () => {
   }
 });
 
-test('a large body is checked in several stages, a small one in one', () => {
-  assert.equal(stageSizes(payload('seed-example')).length, 0, 'seed-example: no pause');
+test("the checks pause after the body's own keys, then every STAGE_ENTRIES entries of its networks", () => {
+  assert.is(pausesOf(payload('seed-example')), 1, "seed-example: after the body's own keys only");
   const large = payload('large-scale');
-  const entries = large.networks.reduce(
-    (n: number, net: { subnets?: unknown[]; allocations?: unknown[] }) =>
-      n + 1 + (net.subnets?.length ?? 0) + (net.allocations?.length ?? 0),
-    0,
+  const sizes: number[] = large.networks.map(entriesOf);
+  const total = sizes.reduce((a, b) => a + b, 0);
+  const biggest = Math.max(...sizes);
+  const pauses = pausesOf(large);
+  assert.ok(total > 4 * STAGE_ENTRIES, `large-scale has ${total} entries`);
+  assert.ok(pauses >= 1 + Math.floor(total / (STAGE_ENTRIES + biggest)), `large-scale: ${pauses} pauses for ${total} entries`);
+  assert.ok(pauses <= 1 + Math.ceil(total / STAGE_ENTRIES), `large-scale: ${pauses} pauses for ${total} entries`);
+  // the lists inside a network count: 200 networks of 50 addresses each are not one stage
+  const wide = payload('seed-example');
+  const net = wide.networks[0];
+  const addresses = Array.from({ length: 50 }, (_, i) => `10.9.${i}.1/24`);
+  wide.networks = Array.from({ length: 200 }, (_, i) => ({ ...net, network_id: `n${i}`, interface: { ...net.interface, addresses } }));
+  assert.ok(pausesOf(wide) >= 40, `200 networks of 50 addresses: ${pausesOf(wide)} pauses`);
+});
+
+test('configSchema has no check of the whole object, which the staged checks would run on unchecked networks', () => {
+  assert.equal(configSchema._zod.def.checks ?? [], []);
+});
+
+test('the one difference: a network with too many issues for one parse gets its first 500 listed', () => {
+  const body = payload('seed-example');
+  body.networks[0].allocations = Array.from({ length: 45_000 }, () => ({}));
+  const one = onePass(body);
+  assert.equal(
+    one,
+    { ok: false, issues: [{ path: '(body)', message: 'has too many invalid values to list them' }] },
+    'one parse overflows',
   );
-  const pauses = stageSizes(large).length;
-  assert.ok(pauses >= Math.floor(entries / (STAGE_ENTRIES + 200)), `large-scale: ${pauses} pauses for ${entries} entries`);
-  assert.ok(pauses <= Math.ceil(entries / STAGE_ENTRIES), `large-scale: ${pauses} pauses for ${entries} entries`);
+  const staged = shapeConfiguration(body);
+  assert.ok(!staged.ok);
+  if (staged.ok) return;
+  assert.is(staged.issues.length, MAX_ISSUES);
+  assert.ok(
+    staged.issues.every((i) => i.path.startsWith('networks.0.allocations.')),
+    staged.issues[0]?.path,
+  );
 });
 
 test('the model of a large body is built in several stages, a small one in one', () => {
@@ -98,7 +125,8 @@ test('the networks list: not a list, too long, bad entries, with bad keys before
     ['networks is a number', { ...seed, networks: 5 }],
     ['networks is null', { ...seed, networks: null }],
     ['networks is an object', { ...seed, networks: { a: 1 } }],
-    ['networks is left out', { ...seed, networks: undefined }],
+    ['networks is left out', (({ networks: _, ...rest }) => rest)(seed)],
+    ['networks is undefined', { ...seed, networks: undefined }],
     ['networks is empty', { ...seed, networks: [] }],
     ['entries that are no objects', { ...seed, networks: [null, 'x', 3, [], ...seed.networks] }],
     ['bad entries', { ...seed, networks: seed.networks.map(bad) }],

@@ -74,7 +74,9 @@ function parsed<T>(parse: () => T): T | null {
 /**
  * shapeConfiguration in stages: the body without its networks' entries, then the networks a
  * few at a time (STAGE_ENTRIES), each against networkSchema. The result, issues and their
- * order included, is what one parse of configSchema gives (schema/parse-stages.test.ts).
+ * order included, is what one parse of configSchema gives (schema/parse-stages.test.ts), with
+ * one difference: a network with so many issues (over about 120,000) that one parse overflowed
+ * the stack gathering them (TOO_MANY) now has its first MAX_ISSUES listed.
  */
 export function* shapeStages(raw: unknown): Stages<Shaped | Refused> {
   const body = unwrap(raw);
@@ -92,13 +94,24 @@ export function* shapeStages(raw: unknown): Stages<Shaped | Refused> {
   const shell = parsed(() => configShellSchema.safeParse(body));
   if (shell === null) return refused([TOO_MANY]);
   const shellIssues = shell.success ? [] : shell.error.issues;
+  yield;
   // as in one parse: a networks value that is no list, or too long a list, is the one issue there
   const list = (body as Record<string, unknown>).networks;
   const networks = Array.isArray(list) && !shellIssues.some((i) => i.path.length === 1 && i.path[0] === 'networks') ? list : [];
+  // one parse reports the keys in the schema's order, the networks' entries at the networks key
+  const at = CONFIG_KEYS.indexOf('networks');
+  const isBefore = (i: z.core.$ZodIssue) => {
+    const key = CONFIG_KEYS.indexOf(String(i.path[0]));
+    return key >= 0 && key < at;
+  };
+  const before = shellIssues.filter(isBefore);
+  const after = shellIssues.filter((i) => !isBefore(i));
   const data: z.output<typeof networkSchema>[] = [];
   const networkIssues: z.core.$ZodIssue[] = [];
   let done = 0;
   for (const [index, network] of networks.entries()) {
+    // the answer lists MAX_ISSUES at most: the networks after them would not show
+    if (before.length + networkIssues.length >= MAX_ISSUES) break;
     if (done >= STAGE_ENTRIES) {
       yield;
       done = 0;
@@ -110,12 +123,8 @@ export function* shapeStages(raw: unknown): Stages<Shaped | Refused> {
     else for (const issue of r.error.issues) networkIssues.push({ ...issue, path: ['networks', index, ...issue.path] });
   }
   if (shell.success && networkIssues.length === 0) {
-    return { ok: true, body: body as Record<string, unknown>, data: { ...shell.data, networks: data } as Config, wrapped };
+    return { ok: true, body: body as Record<string, unknown>, data: { ...shell.data, networks: data }, wrapped };
   }
-  // one parse reports the keys in the schema's order, the networks' entries at the networks key
-  const at = CONFIG_KEYS.indexOf('networks');
-  const before = shellIssues.filter((i) => CONFIG_KEYS.indexOf(String(i.path[0])) < at);
-  const after = shellIssues.filter((i) => CONFIG_KEYS.indexOf(String(i.path[0])) >= at);
   return refused(fromZodIssues([...before, ...networkIssues, ...after]));
 }
 
