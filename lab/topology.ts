@@ -1,7 +1,7 @@
 // The lab's topology, derived from a payload: which namespaces, links and
 // addresses stand in for the orchestrator, the upstream router and the VMs.
 import type { Model, Network, V6Mode } from '../schema/model.ts';
-import { firstAddress } from '../schema/normalise.ts';
+import { firstAddress } from '../schema/model-reads.ts';
 import { cidrContains } from '../schema/syntax.ts';
 import type { LabVpnSite } from './vpn.ts';
 

@@ -6,8 +6,9 @@ import * as assert from 'uvu/assert';
 import { metadataTable } from '../features/metadata/table.ts';
 import { accepted, assertIssue, issuesOf, type Json, load, modelOf, network as net, seed } from '../test/schema-kit.ts';
 import type { Model } from './model.ts';
+import { firstAddress } from './model-reads.ts';
 import type { InterfaceMap } from './normalise.ts';
-import { DEFAULT_ASN, firstAddress, normalise } from './normalise.ts';
+import { DEFAULT_ASN, normalise } from './normalise.ts';
 import { configSchema } from './payload.ts';
 import { eui64Address, parseAddress } from './syntax.ts';
 

@@ -6,7 +6,8 @@
 
 import { attachFloatingIps, pickDefaultGateway, pickDefaultV4 } from './gateways.ts';
 import type { Issue } from './issues.ts';
-import type { Allocation, InterfaceAddress, Model, Network, NetworkType, Subnet, V6Mode } from './model.ts';
+import type { Allocation, Model, Network, NetworkType, Subnet, V6Mode } from './model.ts';
+import { managementAddress, routerId } from './model-reads.ts';
 import type { Config } from './payload.ts';
 import { entriesOf, runStages, STAGE_ENTRIES, type Stages } from './stages.ts';
 import { cidrContains, compareAddresses, eui64Address, isLinkLocal } from './syntax.ts';
@@ -272,40 +273,4 @@ function finishNetwork(network: Network): void {
   for (const subnet of network.subnets) {
     if (subnet.family === 6) subnet.v6Mode = v6Mode(subnet, network.allocations);
   }
-}
-
-function lowest(addresses: InterfaceAddress[], family: 4 | 6): string | null {
-  const sorted = addresses
-    .filter((a) => a.family === family)
-    .map((a) => a.address)
-    .sort(compareAddresses);
-  return sorted[0] ?? null;
-}
-
-/** Internal and isolated networks: those with DHCP, router advertisements and metadata. */
-export function tenantNetworks(m: Model): Network[] {
-  return [...m.internal, ...m.isolated];
-}
-
-export function firstAddress(network: Network, family: 4 | 6): string | null {
-  return lowest(network.addresses, family);
-}
-
-function managementAddress(management: Network | null): string | null {
-  if (!management) return null;
-  return lowest(management.addresses, 4) ?? lowest(management.addresses, 6);
-}
-
-/** bird needs a 32-bit router id that stays the same from push to push. */
-function routerId(external: Network | null, networks: Network[], tenantId: string): string {
-  const v4 = external ? lowest(external.addresses, 4) : null;
-  if (v4) return v4;
-  const seed = [tenantId, ...networks.map((n) => `${n.id}/${n.generic}`).sort()].join('|');
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < seed.length; i++) {
-    hash ^= seed.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193) >>> 0;
-  }
-  if (hash === 0) hash = 1;
-  return [hash >>> 24, (hash >>> 16) & 255, (hash >>> 8) & 255, hash & 255].join('.');
 }

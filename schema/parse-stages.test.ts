@@ -10,22 +10,15 @@ import { goldenCases } from '../test/golden-cases.ts';
 import { applyMutations, mutations, shapeOf } from '../test/hostile/mutate.ts';
 import { hostileSeed } from '../test/hostile/seed.ts';
 import { fromZod, type Issue, MAX_ISSUES } from './issues.ts';
-import { defaultInterfaceMap, modelStages, type Refused, type Shaped, shapeConfiguration, shapeStages, unwrap } from './parse.ts';
+import { bodyObject, defaultInterfaceMap, modelStages, type Refused, type Shaped, shapeConfiguration, shapeStages } from './parse.ts';
 import { configSchema } from './payload.ts';
 import { entriesOf, STAGE_ENTRIES } from './stages.ts';
 
 /** shapeConfiguration as one parse of configSchema (what it was before the stages) */
 function onePass(raw: unknown): Shaped | Refused {
-  const body = unwrap(raw);
-  const wrapped = body !== raw;
-  if (!wrapped && raw && typeof raw === 'object' && !Array.isArray(raw) && 'configuration' in raw) {
-    return {
-      ok: false,
-      issues: [{ path: 'configuration', message: 'a wrapped body must be {"configuration": {...}} with an object and no other key' }],
-    };
-  }
-  if (!body || typeof body !== 'object' || Array.isArray(body))
-    return { ok: false, issues: [{ path: '(body)', message: 'must be a JSON object' }] };
+  const object = bodyObject(raw);
+  if (!object.ok) return object;
+  const { body, wrapped } = object;
   const under = (issues: Issue[]) =>
     wrapped ? issues.map((i) => ({ ...i, path: i.path === '(body)' ? 'configuration' : `configuration.${i.path}` })) : issues;
   let r: ReturnType<typeof configSchema.safeParse>;

@@ -71,14 +71,8 @@ function parsed<T>(parse: () => T): T | null {
   }
 }
 
-/**
- * shapeConfiguration in stages: the body without its networks' entries, then the networks a
- * few at a time (STAGE_ENTRIES), each against networkSchema. The result, issues and their
- * order included, is what one parse of configSchema gives (schema/parse-stages.test.ts), with
- * one difference: a network with so many issues (over about 120,000) that one parse overflowed
- * the stack gathering them (TOO_MANY) now has its first MAX_ISSUES listed.
- */
-export function* shapeStages(raw: unknown): Stages<Shaped | Refused> {
+/** The body as an object, unwrapped from {"configuration": {...}} (`wrapped`), before any schema check. */
+export function bodyObject(raw: unknown): { ok: true; body: object; wrapped: boolean } | Refused {
   const body = unwrap(raw);
   const wrapped = body !== raw;
   if (!wrapped && raw && typeof raw === 'object' && !Array.isArray(raw) && 'configuration' in raw) {
@@ -90,6 +84,20 @@ export function* shapeStages(raw: unknown): Stages<Shaped | Refused> {
   if (!body || typeof body !== 'object' || Array.isArray(body)) {
     return { ok: false, issues: [{ path: '(body)', message: 'must be a JSON object' }] };
   }
+  return { ok: true, body, wrapped };
+}
+
+/**
+ * shapeConfiguration in stages: the body without its networks' entries, then the networks a
+ * few at a time (STAGE_ENTRIES), each against networkSchema. The result, issues and their
+ * order included, is what one parse of configSchema gives (schema/parse-stages.test.ts), with
+ * one difference: a network with so many issues (over about 120,000) that one parse overflowed
+ * the stack gathering them (TOO_MANY) now has its first MAX_ISSUES listed.
+ */
+export function* shapeStages(raw: unknown): Stages<Shaped | Refused> {
+  const object = bodyObject(raw);
+  if (!object.ok) return object;
+  const { body, wrapped } = object;
   const refused = (issues: Issue[]): Refused => ({ ok: false, issues: wrapped ? wrappedPaths(issues) : issues });
   const shell = parsed(() => configShellSchema.safeParse(body));
   if (shell === null) return refused([TOO_MANY]);

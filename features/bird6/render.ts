@@ -1,7 +1,7 @@
 // bird6: kernel sync, BGP towards the external IPv6 gateway announcing only
 // tenant prefixes, and router advertisements on tenant interfaces.
 import type { Model, Subnet } from '../../schema/model.ts';
-import { tenantNetworks as tenants } from '../../schema/normalise.ts';
+import { tenantNetworks as tenants } from '../../schema/model-reads.ts';
 import { isLinkLocal } from '../../schema/syntax.ts';
 import { compileTemplate, PROVENANCE } from '../kit/eta.ts';
 import { BIRD6_TEMPLATE } from './template.ts';

@@ -2,7 +2,7 @@
 // file (a change needs a restart); host reservations and options live in
 // files dnsmasq re-reads on SIGHUP, so allocation changes need no restart.
 import type { Allocation, Model, Network, Subnet } from '../../schema/model.ts';
-import { tenantNetworks as tenants } from '../../schema/normalise.ts';
+import { tenantNetworks as tenants } from '../../schema/model-reads.ts';
 import { cidrContains, prefixToNetmask } from '../../schema/syntax.ts';
 import { compileTemplate, PROVENANCE } from '../kit/eta.ts';
 import { DNSMASQ_TEMPLATE } from './template.ts';

@@ -2,7 +2,7 @@
 // forwards (FORWARD). Both chains drop by default; docs/security.md states the
 // resulting perimeter as a table and test/host/perimeter.test.ts probes it.
 import type { Model, Network } from '../../schema/model.ts';
-import { firstAddress, tenantNetworks } from '../../schema/normalise.ts';
+import { firstAddress, tenantNetworks } from '../../schema/model-reads.ts';
 import { metadataPort } from '../metadata/table.ts';
 import {
   API_PORT,

@@ -2,7 +2,7 @@
 // iptables-restore payload per family. Every table of a family is written in
 // full so that one restore defines the whole state atomically.
 import type { Model } from '../../schema/model.ts';
-import { firstAddress, tenantNetworks as tenants } from '../../schema/normalise.ts';
+import { firstAddress, tenantNetworks as tenants } from '../../schema/model-reads.ts';
 import { compileTemplate, PROVENANCE } from '../kit/eta.ts';
 import { METADATA_ADDRESS, metadataPort } from '../metadata/table.ts';
 import { type Entry, NO_SNAT_MARK, type Table } from './entries.ts';

@@ -1,7 +1,7 @@
 // The metadata proxy's listener table: one listener per tenant network with
 // an IPv4 address, the DNAT target of 169.254.169.254:80 on that network.
 import type { MetadataTable, Model, Network } from '../../schema/model.ts';
-import { firstAddress, tenantNetworks } from '../../schema/normalise.ts';
+import { firstAddress, tenantNetworks } from '../../schema/model-reads.ts';
 
 export const METADATA_ADDRESS = '169.254.169.254';
 export const METADATA_BASE_PORT = 9600;
